@@ -47,7 +47,7 @@ class MemberData:
 
 @dataclass(frozen=True, slots=True)
 class HouseholdData:
-    """What is declared about the dwelling, assets and spending. Amounts in whole dirhams a month."""
+    """What is declared about the dwelling, assets and spending (whole dirhams a month)."""
 
     dwelling_type: DwellingType
     rooms: int
@@ -105,7 +105,7 @@ def _build(cls: type, raw: dict[str, Any]) -> Any:
     for f in fields(cls):
         value = raw[f.name]
         kind = f.type if not isinstance(f.type, str) else _TYPES.get(f.type)
-        if kind is not None and isinstance(kind, type) and issubclass(kind, str) and kind is not str:
+        if isinstance(kind, type) and issubclass(kind, str) and kind is not str:
             value = kind(value)
         kwargs[f.name] = value
     return cls(**kwargs)

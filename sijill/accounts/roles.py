@@ -1,0 +1,43 @@
+"""Roles and the one permission model used by the API and the portal alike."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CITIZEN = "citizen", _("Citizen")
+    AGENT = "agent", _("Service-centre agent")
+    VERIFIER = "verifier", _("Verifier")
+    REVIEWER = "reviewer", _("Reviewer")
+    PROGRAM = "program", _("Social program")
+    PARTNER = "partner", _("Partner administration")
+    ANALYST = "analyst", _("Analyst")
+    ADMIN = "admin", _("Administrator")
+
+
+class Perm(StrEnum):
+    """What an actor may do. Object-level limits (own household, own provinces) sit on top."""
+
+    PERSON_ENROL = "person.enrol"
+    PERSON_READ = "person.read"
+    PERSON_SEARCH = "person.search"
+    PERSON_RECORD_DEATH = "person.record_death"
+    ENROLMENT_DECIDE = "enrolment.decide"
+    IDENTITY_VERIFY = "identity.verify"
+
+
+GRANTS: dict[str, frozenset[Perm]] = {
+    Role.CITIZEN: frozenset({Perm.PERSON_READ}),
+    Role.AGENT: frozenset({Perm.PERSON_ENROL, Perm.PERSON_READ, Perm.PERSON_SEARCH,
+                           Perm.ENROLMENT_DECIDE}),
+    Role.VERIFIER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH}),
+    Role.REVIEWER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH}),
+    Role.PROGRAM: frozenset(),
+    Role.PARTNER: frozenset({Perm.IDENTITY_VERIFY, Perm.PERSON_RECORD_DEATH}),
+    Role.ANALYST: frozenset(),
+    Role.ADMIN: frozenset(Perm),
+}

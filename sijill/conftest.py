@@ -1,0 +1,160 @@
+"""Shared fixtures: the standard test actors and API clients.
+
+Actors: a citizen, an agent of centre A (Rabat, Salé), an agent of centre B (Kénitra), an
+administrator, an analyst, a partner administration's token, a program token, an anonymous caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from sijill.testing import factories
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    from django.conf import settings
+
+    if settings.IS_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: concurrency and constraint races are only "
+                                   "real there (run with DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+class ApiClient:
+    """A Django test client speaking JSON to /api/v1/, as one actor, in one language."""
+
+    def __init__(self, client: Client, headers: dict[str, str] | None = None):
+        self.client = client
+        self.headers = headers or {}
+
+    def _call(self, method: str, path: str, data: Any = None, lang: str = "en",
+              headers: dict[str, str] | None = None) -> Any:
+        url = path if path.startswith("/") else f"/api/v1/{path}"
+        all_headers = {**self.headers, "Accept-Language": lang, **(headers or {})}
+        fn = getattr(self.client, method)
+        if method == "get":
+            return fn(url, data or {}, headers=all_headers)
+        return fn(url, data, content_type="application/json", headers=all_headers)
+
+    def get(self, path: str, data: Any = None, **kw: Any) -> Any:
+        return self._call("get", path, data, **kw)
+
+    def post(self, path: str, data: Any = None, **kw: Any) -> Any:
+        return self._call("post", path, data, **kw)
+
+    def put(self, path: str, data: Any = None, **kw: Any) -> Any:
+        return self._call("put", path, data, **kw)
+
+    def patch(self, path: str, data: Any = None, **kw: Any) -> Any:
+        return self._call("patch", path, data, **kw)
+
+    def delete(self, path: str, data: Any = None, **kw: Any) -> Any:
+        return self._call("delete", path, data, **kw)
+
+
+@pytest.fixture
+def centre_a(db: Any):
+    return factories.centre_create(code="rabat-agdal", commune="04.421.01.0",
+                                   provinces=["04.421", "04.441"])
+
+
+@pytest.fixture
+def centre_b(db: Any):
+    return factories.centre_create(code="kenitra-centre", commune="04.281.01.01",
+                                   provinces=["04.281"])
+
+
+@pytest.fixture
+def agent_a(centre_a: Any):
+    return factories.user_create(username="agent-a", role="agent", centre=centre_a)
+
+
+@pytest.fixture
+def agent_b(centre_b: Any):
+    return factories.user_create(username="agent-b", role="agent", centre=centre_b)
+
+
+@pytest.fixture
+def admin_user(db: Any):
+    return factories.user_create(username="admin", role="admin")
+
+
+@pytest.fixture
+def analyst(db: Any):
+    return factories.user_create(username="analyst", role="analyst")
+
+
+def _session_client(user: Any) -> ApiClient:
+    client = Client()
+    client.force_login(user)
+    return ApiClient(client)
+
+
+@pytest.fixture
+def as_agent_a(agent_a: Any) -> ApiClient:
+    return _session_client(agent_a)
+
+
+@pytest.fixture
+def as_agent_b(agent_b: Any) -> ApiClient:
+    return _session_client(agent_b)
+
+
+@pytest.fixture
+def as_admin(admin_user: Any) -> ApiClient:
+    return _session_client(admin_user)
+
+
+@pytest.fixture
+def as_analyst(analyst: Any) -> ApiClient:
+    return _session_client(analyst)
+
+
+@pytest.fixture
+def as_anonymous(db: Any) -> ApiClient:
+    return ApiClient(Client())
+
+
+@pytest.fixture
+def citizen(db: Any):
+    """A citizen enrolled in the register, with an account on their IDCS."""
+    person = factories.person_create()
+    user = factories.user_create(username=f"citizen-{person.idcs}", role="citizen",
+                                 idcs=person.idcs)
+    user.person = person
+    return user
+
+
+@pytest.fixture
+def as_citizen(citizen: Any) -> ApiClient:
+    return _session_client(citizen)
+
+
+@pytest.fixture
+def as_partner(db: Any) -> ApiClient:
+    token = factories.token_for(role="partner", name="CNSS", purpose="affiliation checks")
+    return ApiClient(Client(), {"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def as_program(db: Any) -> ApiClient:
+    token = factories.token_for(role="program", name="AMO Tadamon", purpose="eligibility")
+    return ApiClient(Client(), {"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def person_factory(db: Any) -> Callable[..., Any]:
+    return factories.person_create
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"

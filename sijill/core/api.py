@@ -1,0 +1,131 @@
+"""The one NinjaAPI instance, its error handlers and the shared error schema.
+
+Every router is added here under /api/v1/. Schema validation errors from ninja are reshaped into
+the domain error shape with translated messages, so callers see one format whatever failed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import OperationalError
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from sijill.core.errors import FieldError, SijillError, Unavailable, ValidationFailed
+
+
+class FieldErrorOut(Schema):
+    field: str
+    code: str
+    message: str
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    fields: list[FieldErrorOut] | None = None
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+_TYPE_ERRORS = {
+    "string_type", "int_type", "int_parsing", "float_type", "float_parsing", "bool_type",
+    "bool_parsing", "date_type", "date_parsing", "date_from_datetime_parsing", "model_type",
+    "list_type", "dict_type", "model_attributes_type", "json_invalid", "int_from_float",
+}
+
+
+def _pydantic_message(error: dict[str, Any]) -> str:
+    """Translate a pydantic error into the caller's language."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return _("This field is required.")
+    if kind in _TYPE_ERRORS:
+        return _("This value has the wrong type or format.")
+    if kind == "enum" or kind == "literal_error":
+        return _("This value is not one of the allowed choices: %(expected)s.") % {
+            "expected": ctx.get("expected", "")}
+    if kind == "string_too_long":
+        return _("This value is too long (at most %(max)s characters).") % {
+            "max": ctx.get("max_length")}
+    if kind == "string_too_short":
+        return _("This value is too short (at least %(min)s characters).") % {
+            "min": ctx.get("min_length")}
+    if kind == "string_pattern_mismatch":
+        return _("This value does not have the expected format.")
+    if kind in {"greater_than_equal", "greater_than"}:
+        return _("This value must be at least %(limit)s.") % {
+            "limit": ctx.get("ge", ctx.get("gt"))}
+    if kind in {"less_than_equal", "less_than"}:
+        return _("This value must be at most %(limit)s.") % {
+            "limit": ctx.get("le", ctx.get("lt"))}
+    if kind == "extra_forbidden":
+        return _("This field is not expected.")
+    if kind == "value_error":
+        return str(ctx.get("error", error.get("msg", "")))
+    return _("This value is not valid.")
+
+
+def _field_path(loc: list[Any] | tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    # ninja prefixes the parameter source and name: ("body", "payload", "birth_date")
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form", "file"}:
+        parts = parts[2:] if len(parts) > 2 else parts[1:]
+    return ".".join(parts) or "__all__"
+
+
+api = NinjaAPI(
+    title="Sijill API",
+    version="1",
+    description=(
+        "National population register and unified social registry. Errors share one shape: "
+        "`{\"error\": {\"code\", \"message\", \"fields\": [{\"field\", \"code\", \"message\"}]}}`, "
+        "in the language asked with Accept-Language (ar, fr, en)."
+    ),
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+def error_response(request: HttpRequest, exc: SijillError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(SijillError)
+def _on_domain_error(request: HttpRequest, exc: SijillError) -> HttpResponse:
+    return error_response(request, exc)
+
+
+@api.exception_handler(NinjaValidationError)
+def _on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields = [
+        FieldError(_field_path(e.get("loc", ())), e.get("type", "invalid"), _pydantic_message(e))
+        for e in exc.errors
+    ]
+    return error_response(request, ValidationFailed(fields=fields))
+
+
+@api.exception_handler(AuthenticationError)
+def _on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    from sijill.core.errors import NotAuthenticated
+
+    return error_response(request, NotAuthenticated())
+
+
+@api.exception_handler(HttpError)
+def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    body = {"error": {"code": "http_error", "message": str(exc)}}
+    return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(OperationalError)
+def _on_database_down(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    return error_response(request, Unavailable())

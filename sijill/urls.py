@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import path
+
+from sijill.core.api import api
+from sijill.core.views import health
+from sijill.population.api import router as population_router
+
+api.add_router("/v1/", population_router)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("healthz", health),
+]
