@@ -113,7 +113,7 @@ SHARED_METER_SHARE = {"urban": 0.10, "rural": 0.05}
 
 # --- schooling, activity ------------------------------------------------------------------------
 SCHOOLING_12_14_FACTOR = {"urban": 0.93, "rural": 0.78}
-PRIVATE_SCHOOL_INTERCEPT = {"urban": -1.5, "rural": -4.0}
+PRIVATE_SCHOOL_INTERCEPT = {"urban": -2.2, "rural": -4.0}
 PRIVATE_SCHOOL_WEALTH = 1.3
 PRESCHOOL_3_5 = {"urban": 0.6, "rural": 0.4}
 STUDENT_15_24 = {"urban": np.array([0.8, 0.45, 0.22]), "rural": np.array([0.55, 0.18, 0.08])}

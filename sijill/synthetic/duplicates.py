@@ -26,21 +26,25 @@ KEY_OFFSET = 16
 
 
 def _typo(text: str, r: float, r2: float) -> str:
-    """One keyboard slip: a dropped, doubled, swapped or replaced letter."""
+    """One keyboard slip that changes the text: a dropped, doubled, swapped or replaced letter."""
     if len(text) < 3:
         return text + text[-1]
     i = 1 + int(r * (len(text) - 2))
-    kind = int(r2 * 4)
-    if kind == 0:
-        return text[:i] + text[i + 1 :]
-    if kind == 1:
-        return text[:i] + text[i] + text[i:]
-    if kind == 2:
-        return text[: i - 1] + text[i] + text[i - 1] + text[i + 1 :]
-    letter = (
-        "aeiouy"[int(r2 * 97) % 6] if text[i].lower() in "aeiouy" else "rnmsltkd"[int(r2 * 89) % 8]
-    )
-    return text[:i] + letter + text[i + 1 :]
+    first = int(r2 * 4)
+    for kind in (first, (first + 1) % 4, (first + 2) % 4, (first + 3) % 4):
+        if kind == 0:
+            out = text[:i] + text[i + 1 :]
+        elif kind == 1:
+            out = text[:i] + text[i] + text[i:]
+        elif kind == 2 and i + 1 < len(text):
+            out = text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+        else:
+            pool = "aeiouy" if text[i].lower() in "aeiouy" else "rnmsltkd"
+            letter = next(c for c in pool[int(r2 * 97) % len(pool) :] + pool if c != text[i])
+            out = text[:i] + letter + text[i + 1 :]
+        if out != text:
+            return out
+    return text + "e"
 
 
 def inject(persons: pl.DataFrame, rng: np.random.Generator, rate: float, seed: int

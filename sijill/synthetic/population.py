@@ -456,9 +456,10 @@ def generate_piece(
         activity[active[unemployed]] = d.A_UNEMPLOYED
         emp = active[~unemployed]
         activity[emp] = d.A_EMPLOYED
+        centred = skill[emp] - skill[emp].mean() if len(emp) else skill[emp]
         logits = (
             np.log(fig.employment_status + 1e-9)[None, :]
-            + skill[emp, None] * d.EMPLOYMENT_TILT[None, :]
+            + centred[:, None] * d.EMPLOYMENT_TILT[None, :]
         )
         gumbel = -np.log(-np.log(rng.random((len(emp), len(d.EMPLOYMENT_TILT)))))
         employment[emp] = d.CENSUS_TO_EMP[np.argmax(logits + gumbel, axis=1)]
@@ -611,7 +612,7 @@ def generate_piece(
     satellite_dish = electricity & draw(np.where(urban, 0.75, 0.85) + 0.0 * wealth)
     landline = draw(d.sigmoid(-3.2 + 1.0 * wealth + 0.6 * urban))
     cars = np.where(
-        draw(d.sigmoid(-1.9 + 1.5 * wealth + 0.4 * urban)),
+        draw(d.sigmoid(-2.2 + 1.5 * wealth + 0.4 * urban)),
         1 + (rng.random(n) < d.sigmoid(-3 + 1.2 * wealth)), 0,
     )  # fmt: skip
     motorcycles = np.where(

@@ -40,7 +40,7 @@ class Rates:
 # Latent consumption: log annual consumption per person = intercept(milieu) + sum(coef * feature)
 # + noise_sd * N(0, 1) + wealth_unobserved * z. See DISTRIBUTIONS.md.
 CONSUMPTION_MODEL: dict[str, float] = {
-    "intercept_urban": 9.55, "intercept_rural": 9.20, "log_size": -0.30,
+    "intercept_urban": 9.55, "intercept_rural": 9.35, "log_size": -0.30,
     "share_under_15": -0.35, "share_employed": 0.30, "formal_member": 0.12,
     "villa": 0.45, "apartment": 0.25, "moroccan_house": 0.08, "basic_or_slum": -0.15,
     "rooms_per_person": 0.10, "bathroom": 0.12, "running_water": 0.08, "electricity": 0.05,
