@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "sijill.accounts",
     "sijill.audit",
     "sijill.population",
+    "sijill.households",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +148,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "WARNING")},
 }
+
+DEMO_PORT = env.int("PORT", 8000, minimum=1, maximum=65535)
 
 # Domain settings
 SIJILL = {

@@ -3,9 +3,11 @@ from django.urls import path
 
 from sijill.core.api import api
 from sijill.core.views import health
+from sijill.households.api import router as households_router
 from sijill.population.api import router as population_router
 
 api.add_router("/v1/", population_router)
+api.add_router("/v1/", households_router)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

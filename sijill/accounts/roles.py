@@ -28,14 +28,19 @@ class Perm(StrEnum):
     PERSON_RECORD_DEATH = "person.record_death"
     ENROLMENT_DECIDE = "enrolment.decide"
     IDENTITY_VERIFY = "identity.verify"
+    HOUSEHOLD_REGISTER = "household.register"  # register, add/remove members, update
+    HOUSEHOLD_READ = "household.read"
+    HOUSEHOLD_PROCESS = "household.process"  # move through verifying/scored/notified/rejected
 
 
 GRANTS: dict[str, frozenset[Perm]] = {
-    Role.CITIZEN: frozenset({Perm.PERSON_READ}),
+    Role.CITIZEN: frozenset({Perm.PERSON_READ, Perm.HOUSEHOLD_REGISTER, Perm.HOUSEHOLD_READ}),
     Role.AGENT: frozenset({Perm.PERSON_ENROL, Perm.PERSON_READ, Perm.PERSON_SEARCH,
-                           Perm.ENROLMENT_DECIDE}),
-    Role.VERIFIER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH}),
-    Role.REVIEWER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH}),
+                           Perm.ENROLMENT_DECIDE, Perm.HOUSEHOLD_REGISTER,
+                           Perm.HOUSEHOLD_READ}),
+    Role.VERIFIER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ,
+                              Perm.HOUSEHOLD_PROCESS}),
+    Role.REVIEWER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ}),
     Role.PROGRAM: frozenset(),
     Role.PARTNER: frozenset({Perm.IDENTITY_VERIFY, Perm.PERSON_RECORD_DEATH}),
     Role.ANALYST: frozenset(),

@@ -1,0 +1,651 @@
+"""Writers of the social registry: registration, declarations, members, lifecycle, deaths.
+
+Every function here is the only way its rows change. Each change of members or declared data
+writes a new immutable DeclarationVersion (nothing is overwritten), appends to the audit trail,
+and sends its signals after commit.
+
+Rules (each raises a field-level error in the caller's language):
+- every member is enrolled in the RNP (IDCS well-formed, known) and alive;
+- the declarant is an adult member; exactly one member is the head;
+- a person belongs to at most one active household: checked here, and enforced by the partial
+  unique index on Membership (a concurrent registration naming the same person loses with a 409
+  Conflict that names the person);
+- a member of another household joins only when the move is declared (`moving`): the old
+  membership ends and a new one starts, history kept;
+- registration is refused where the roll-out has not opened, saying when it opens;
+- an agent works only in their centre's provinces, a citizen only on their own household
+  (404 otherwise: existence is not revealed).
+
+Drafts already hold their members: a person named in a draft cannot be registered elsewhere
+until the draft is cancelled or they are moved.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from sijill.accounts.actors import SYSTEM, Actor
+from sijill.accounts.roles import Perm
+from sijill.audit.services import audit_record
+from sijill.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from sijill.declaration.model import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Declaration, HouseholdData
+from sijill.declaration.model import MemberData as MemberRecord
+from sijill.declaration.vocab import Relationship
+from sijill.geography.models import Commune
+from sijill.households.models import (
+    RANGES,
+    DeclarationVersion,
+    Household,
+    MemberDeclaration,
+    Membership,
+    RegistrationEvent,
+    RolloutWindow,
+)
+from sijill.households.signals import household_changed, household_submitted
+from sijill.population.models import Person
+from sijill.population.validation import Problems, age_on, check_idcs
+
+S = Household.Status
+
+#: Allowed lifecycle steps. An update of the declaration sends a household back to "submitted"
+#: (reverified and rescored) from any state but draft and cancelled.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.SUBMITTED, S.CANCELLED}),
+    S.SUBMITTED: frozenset({S.VERIFYING, S.REJECTED, S.CANCELLED}),
+    S.VERIFYING: frozenset({S.SCORED, S.REJECTED, S.CANCELLED}),
+    S.SCORED: frozenset({S.NOTIFIED, S.CANCELLED}),
+    S.NOTIFIED: frozenset({S.CANCELLED}),
+    S.REJECTED: frozenset({S.CANCELLED}),
+    S.CANCELLED: frozenset(),
+}
+PROCESSING_STEPS = frozenset({S.VERIFYING, S.SCORED, S.NOTIFIED, S.REJECTED})
+
+
+@dataclass(frozen=True)
+class RegistrationInput:
+    """What a registration states: where the household lives, who declares, what it declares."""
+
+    commune: str
+    milieu: str
+    address: str
+    declarant_idcs: str
+    declaration: Declaration
+    notice_language: str = "ar"
+    #: IDCS of members who leave their current household to join this one.
+    moving: frozenset[str] = field(default_factory=frozenset)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _reference() -> str:
+    return "MEN-" + secrets.token_hex(4).upper()
+
+
+def _fail(problems: Problems) -> None:
+    if problems:
+        raise ValidationFailed(fields=problems.errors)
+
+
+def _not_found() -> NotFound:
+    return NotFound(_("No household has this reference."))
+
+
+def _check_commune(problems: Problems, code: str, actor: Actor) -> Commune | None:
+    commune = Commune.objects.select_related("province").filter(code=code).first()
+    if commune is None:
+        problems.add("commune", "unknown_commune", _("No commune has this code."))
+        return None
+    if actor.role == "agent" and commune.province_id not in actor.province_codes:
+        raise NotFound(_("This commune is not served by your citizen service centre."))
+    return commune
+
+
+def rollout_window_for(commune: Commune) -> RolloutWindow | None:
+    """The most specific roll-out window covering a commune (commune, province, region)."""
+    codes = [commune.code, commune.province_id, commune.province.region_id]
+    windows = {w.code: w for w in RolloutWindow.objects.filter(code__in=codes)}
+    return next((windows[code] for code in codes if code in windows), None)
+
+
+def rollout_check(*, commune: Commune, day: date) -> None:
+    """Refuse registration where the roll-out has not opened, saying when it opens."""
+    window = rollout_window_for(commune)
+    if window is None or window.opens_on is None:
+        raise ValidationFailed(fields=[FieldError(
+            "commune", "rollout_not_scheduled",
+            _("Registration has not opened yet in %(commune)s and no opening date has been "
+              "set.") % {"commune": commune.name})], extra={"opens_on": None})
+    if window.opens_on > day:
+        raise ValidationFailed(fields=[FieldError(
+            "commune", "rollout_not_open",
+            _("Registration is not open yet in %(commune)s: it opens on %(date)s.")
+            % {"commune": commune.name, "date": window.opens_on.isoformat()})],
+            extra={"opens_on": window.opens_on.isoformat()})
+
+
+def _check_household_data(problems: Problems, data: HouseholdData) -> None:
+    for name, (low, high) in RANGES.items():
+        value = getattr(data, name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.add(f"household.{name}", "not_an_integer", _("Give a whole number."))
+        elif not low <= value <= high:
+            problems.add(f"household.{name}", "out_of_range",
+                         _("This value must be between %(low)s and %(high)s.")
+                         % {"low": low, "high": high})
+
+
+def _check_members(problems: Problems, members: Sequence[MemberRecord], *,
+                   declarant_idcs: str | None, day: date) -> dict[str, Person]:
+    """Check the members and the declarant; return the persons by IDCS (locked for update)."""
+    if not members:
+        problems.add("members", "no_members", _("A household has at least one member."))
+    wanted: list[str] = []
+    seen: set[str] = set()
+    for i, m in enumerate(members):
+        name = f"members.{i}.idcs"
+        before = len(problems.errors)
+        check_idcs(problems, name, m.idcs)
+        if len(problems.errors) > before:
+            continue
+        if m.idcs in seen:
+            problems.add(name, "duplicate_member", _("This person is listed twice."))
+            continue
+        seen.add(m.idcs)
+        wanted.append(m.idcs)
+    # Locked in primary-key order: a concurrent death or registration of the same person waits.
+    persons = {p.idcs: p for p in Person.objects.select_for_update().filter(idcs__in=wanted)
+               .order_by("pk")}
+    for i, m in enumerate(members):
+        if m.idcs not in wanted:
+            continue
+        person = persons.get(m.idcs)
+        name = f"members.{i}.idcs"
+        if person is None:
+            problems.add(name, "not_enrolled",
+                         _("No person is enrolled in the population register with IDCS "
+                           "%(idcs)s: enrol them first.") % {"idcs": m.idcs})
+        elif person.status == Person.Status.DECEASED:
+            problems.add(name, "deceased", _("The person with IDCS %(idcs)s is recorded "
+                                             "deceased.") % {"idcs": m.idcs})
+        elif person.status == Person.Status.RETIRED:
+            problems.add(name, "retired", _("IDCS %(idcs)s was retired: use the person's "
+                                            "current IDCS.") % {"idcs": m.idcs})
+    heads = [i for i, m in enumerate(members) if m.relationship == Relationship.HEAD]
+    if members and not heads:
+        problems.add("members", "no_head", _("Name exactly one member as the household head."))
+    for i in heads[1:]:
+        problems.add(f"members.{i}.relationship", "several_heads",
+                     _("A household has exactly one head."))
+    if declarant_idcs is not None:
+        before = len(problems.errors)
+        check_idcs(problems, "declarant_idcs", declarant_idcs)
+        if len(problems.errors) == before:
+            declarant = persons.get(declarant_idcs)
+            if declarant_idcs not in seen:
+                problems.add("declarant_idcs", "declarant_not_member",
+                             _("The declarant must be a member of the household."))
+            elif declarant is not None and (
+                    age_on(declarant.birth_date, day) < settings.SIJILL["ADULT_AGE"]):
+                problems.add("declarant_idcs", "declarant_not_adult",
+                             _("The declarant must be an adult (%(age)s or older).")
+                             % {"age": settings.SIJILL["ADULT_AGE"]})
+    return persons
+
+
+def _validate_declaration(declaration: Declaration, *, declarant_idcs: str | None,
+                          day: date) -> dict[str, Person]:
+    problems = Problems()
+    _check_household_data(problems, declaration.household)
+    persons = _check_members(problems, declaration.members, declarant_idcs=declarant_idcs,
+                             day=day)
+    _fail(problems)
+    return persons
+
+
+def _conflict(people: Iterable[Person], members: Sequence[MemberRecord]) -> Conflict:
+    idcs = sorted({p.idcs for p in people})
+    index = {m.idcs: i for i, m in enumerate(members)}
+    return Conflict(
+        _("The person with IDCS %(idcs)s already belongs to another household. A person "
+          "belongs to one household at a time: declare the move to bring them here.")
+        % {"idcs": ", ".join(idcs)},
+        fields=[FieldError(f"members.{index.get(i, 0)}.idcs", "in_another_household",
+                           _("IDCS %(idcs)s already belongs to another household.")
+                           % {"idcs": i}) for i in idcs],
+        extra={"idcs": idcs})
+
+
+def _visible(actor: Actor, household: Household) -> bool:
+    if actor.role == "admin":
+        return True
+    if actor.role == "agent":
+        return household.commune.province_id in actor.province_codes
+    if actor.role == "citizen":
+        return bool(actor.idcs) and (
+            household.memberships.filter(person__idcs=actor.idcs, end_date__isnull=True).exists()
+            or household.declarant.idcs == actor.idcs)
+    return actor.role in {"verifier", "reviewer"}
+
+
+def _locked(actor: Actor, reference: str, perm: Perm) -> Household:
+    """The household, row-locked for a change, if the actor may change it (404 otherwise)."""
+    actor.require(perm)
+    household = (Household.objects.select_for_update(of=("self",))
+                 .select_related("commune__province", "declarant").filter(reference=reference)
+                 .first())
+    if household is None or not _visible(actor, household):
+        raise _not_found()
+    return household
+
+
+def _event(household: Household, *, to: str, actor: Actor, note: str = "") -> None:
+    RegistrationEvent.objects.create(household=household, from_status=household.status,
+                                     to_status=to, actor_label=actor.label, note=note[:300])
+    household.status = to
+
+
+def _current(household: Household) -> Declaration | None:
+    version = (DeclarationVersion.objects.filter(household=household,
+                                                 version=household.current_version).first())
+    return declaration_of(version) if version else None
+
+
+def declaration_of(version: DeclarationVersion) -> Declaration:
+    """The contract record of a stored version (members in declared order)."""
+    members = version.members.select_related("person").order_by("position")
+    return Declaration.from_dict({
+        "household": {name: getattr(version, name) for name in HOUSEHOLD_FIELDS},
+        "members": [{name: (m.person.idcs if name == "idcs" else getattr(m, name))
+                     for name in MEMBER_FIELDS} for m in members],
+    })
+
+
+def _write_version(*, household: Household, declaration: Declaration,
+                   persons: dict[str, Person], declarant: Person, actor: Actor,
+                   reason: str) -> DeclarationVersion:
+    household.current_version += 1
+    version = DeclarationVersion.objects.create(
+        household=household, version=household.current_version, reason=reason,
+        created_by=actor.label, declarant=declarant, commune_id=household.commune_id,
+        milieu=household.milieu, address=household.address,
+        **{k: (v.value if hasattr(v, "value") else v)
+           for k, v in asdict(declaration.household).items()})
+    MemberDeclaration.objects.bulk_create([
+        MemberDeclaration(declaration=version, position=i, person=persons[m.idcs],
+                          **{k: (v.value if hasattr(v, "value") else v)
+                             for k, v in asdict(m).items() if k != "idcs"})
+        for i, m in enumerate(declaration.members)
+    ])
+    # No head only after the head's death, until an updated declaration names one.
+    household.head = next((persons[m.idcs] for m in declaration.members
+                           if m.relationship == Relationship.HEAD), None)
+    household.declarant = declarant
+    household.save()
+    return version
+
+
+def _end(memberships: Iterable[Membership], *, reason: str, day: date) -> None:
+    ids = [m.pk for m in memberships]
+    if ids:
+        Membership.objects.filter(pk__in=ids, end_date__isnull=True).update(end_date=day,
+                                                                           end_reason=reason)
+
+
+def _leave_other_households(*, household: Household | None, persons: dict[str, Person],
+                            declaration: Declaration, moving: frozenset[str], actor: Actor,
+                            day: date) -> None:
+    """Members already in another household: a Conflict unless their move is declared; a
+    declared move ends the old membership and writes the old household's next version."""
+    others = list(Membership.objects.select_related("person")
+                  .filter(person__in=list(persons.values()), end_date__isnull=True)
+                  .exclude(household=household))
+    blocked = [m.person for m in others if m.person.idcs not in moving]
+    if blocked:
+        raise _conflict(blocked, declaration.members)
+    by_household: dict[int, list[Membership]] = {}
+    for m in others:
+        by_household.setdefault(m.household_id, []).append(m)
+    for household_id in sorted(by_household):
+        leaving = by_household[household_id]
+        old = Household.objects.select_for_update().get(pk=household_id)
+        _remove_members(household=old, leaving=leaving, reason=Membership.EndReason.MOVED,
+                        actor=actor, day=day)
+
+
+def _remove_members(*, household: Household, leaving: list[Membership], reason: str,
+                    actor: Actor, day: date) -> None:
+    """End memberships and write the household's next version without those members.
+
+    A household left with nobody is cancelled. A head cannot leave while others remain (the
+    household must first name a new head), except by death: the household then waits, headless,
+    for an updated declaration.
+    """
+    leaving_ids = {m.person_id for m in leaving}
+    remaining = list(household.memberships.filter(end_date__isnull=True)
+                     .exclude(person_id__in=leaving_ids).select_related("person"))
+    head_leaves = any(m.relationship == Relationship.HEAD for m in leaving)
+    if head_leaves and remaining and reason != Membership.EndReason.DECEASED:
+        raise Conflict(
+            _("IDCS %(idcs)s is the head of a household that has other members: that household "
+              "must first name a new head.")
+            % {"idcs": next(m.person.idcs for m in leaving
+                            if m.relationship == Relationship.HEAD)},
+            extra={"idcs": [m.person.idcs for m in leaving]})
+    _end(leaving, reason=reason, day=day)
+    if not remaining:
+        if household.status != S.CANCELLED:
+            _event(household, to=S.CANCELLED, actor=actor,
+                   note="no member left" if reason != Membership.EndReason.DECEASED
+                   else "last member deceased")
+            household.save(update_fields=["status", "updated_at"])
+        return
+    current = _current(household)
+    if current is None:
+        return
+    kept = tuple(m for m in current.members if m.idcs in {r.person.idcs for r in remaining})
+    persons = {r.person.idcs: r.person for r in remaining}
+    declarant = household.declarant
+    if declarant.pk in leaving_ids:
+        # The declarant left: the head (or the oldest remaining member) declares from now on.
+        adults = sorted((r.person for r in remaining), key=lambda p: p.birth_date)
+        declarant = household.head if household.head_id not in leaving_ids and household.head \
+            else adults[0]
+    _write_version(household=household, declaration=replace(current, members=kept),
+                   persons=persons, declarant=declarant, actor=actor, reason=f"member_{reason}")
+    audit_record(actor=actor, action="remove_member", entity="household",
+                 entity_id=household.reference, subject=declarant.idcs,
+                 detail={"idcs": sorted(m.person.idcs for m in leaving), "reason": reason,
+                         "version": household.current_version})
+    _after_commit_changed(household, reason=f"member_{reason}")
+
+
+def _sync_memberships(*, household: Household, declaration: Declaration,
+                      persons: dict[str, Person], day: date) -> None:
+    """Make the active memberships match the declaration: end what left or changed
+    relationship, start what joined. The partial unique indexes guard the result."""
+    active = {m.person_id: m for m in household.memberships.filter(end_date__isnull=True)}
+    declared = {persons[m.idcs].pk: str(m.relationship) for m in declaration.members}
+    gone = [m for pid, m in active.items() if pid not in declared]
+    changed = [m for pid, m in active.items()
+               if pid in declared and m.relationship != declared[pid]]
+    _end(gone, reason=Membership.EndReason.LEFT, day=day)
+    _end(changed, reason=Membership.EndReason.RELATIONSHIP_CHANGED, day=day)
+    keep = {pid for pid, m in active.items() if pid in declared and m not in changed}
+    new = [Membership(household=household, person_id=pid, relationship=rel, start_date=day)
+           for pid, rel in sorted(declared.items()) if pid not in keep]
+    try:
+        with transaction.atomic():
+            Membership.objects.bulk_create(new)
+    except IntegrityError:
+        # A concurrent transaction gave one of these persons another household first.
+        taken = [m.person for m in Membership.objects.select_related("person")
+                 .filter(person_id__in=[n.person_id for n in new], end_date__isnull=True)
+                 .exclude(household=household)]
+        if taken:
+            raise _conflict(taken, declaration.members) from None
+        raise
+
+
+def _after_commit_changed(household: Household, *, reason: str) -> None:
+    pk, ref, version = household.pk, household.reference, household.current_version
+    transaction.on_commit(lambda: household_changed.send(
+        sender=Household, household_id=pk, reference=ref, version=version, reason=reason))
+
+
+def _after_commit_submitted(household: Household) -> None:
+    pk, ref, version = household.pk, household.reference, household.current_version
+    transaction.on_commit(lambda: household_submitted.send(
+        sender=Household, household_id=pk, reference=ref, version=version))
+
+
+def _audit(actor: Actor, action: str, household: Household, **detail: Any) -> None:
+    audit_record(actor=actor, action=action, entity="household", entity_id=household.reference,
+                 subject=household.declarant.idcs, detail=detail)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writers
+
+
+def household_register(*, actor: Actor, data: RegistrationInput, submit: bool = True,
+                       ) -> Household:
+    """Register a household with its first declaration, as a draft or submitted."""
+    actor.require(Perm.HOUSEHOLD_REGISTER)
+    day = _today()
+    problems = Problems()
+    commune = _check_commune(problems, data.commune, actor)
+    if data.milieu not in ("urban", "rural"):
+        problems.add("milieu", "invalid_choice", _("The milieu is urban or rural."))
+    if not data.address.strip():
+        problems.add("address", "required", _("Give the address of the dwelling."))
+    if data.notice_language not in Household.Language.values:
+        problems.add("notice_language", "invalid_choice", _("Choose ar, fr or en."))
+    if actor.role == "citizen" and data.declarant_idcs != actor.idcs:
+        raise PermissionDenied(_("You can only register a household that you declare yourself."))
+    _fail(problems)
+    assert commune is not None
+    rollout_check(commune=commune, day=day)
+    with transaction.atomic():
+        persons = _validate_declaration(data.declaration, declarant_idcs=data.declarant_idcs,
+                                        day=day)
+        _leave_other_households(household=None, persons=persons, declaration=data.declaration,
+                                moving=data.moving, actor=actor, day=day)
+        declarant = persons[data.declarant_idcs]
+        household = Household(reference=_reference(), commune=commune, milieu=data.milieu,
+                              address=data.address.strip(), declarant=declarant,
+                              notice_language=data.notice_language, created_by=actor.label,
+                              centre_id=actor.centre_id, status=S.DRAFT)
+        household.save()
+        RegistrationEvent.objects.create(household=household, from_status="", to_status=S.DRAFT,
+                                         actor_label=actor.label)
+        _write_version(household=household, declaration=data.declaration, persons=persons,
+                       declarant=declarant, actor=actor, reason="registration")
+        _sync_memberships(household=household, declaration=data.declaration, persons=persons,
+                          day=day)
+        if submit:
+            _event(household, to=S.SUBMITTED, actor=actor)
+            household.save(update_fields=["status", "updated_at"])
+            _after_commit_submitted(household)
+        _audit(actor, "register", household, members=sorted(persons), submitted=submit,
+               version=household.current_version)
+        _after_commit_changed(household, reason="registration")
+    return household
+
+
+def household_submit(*, actor: Actor, reference: str) -> Household:
+    """Submit a draft registration (the roll-out is checked again)."""
+    with transaction.atomic():
+        household = _locked(actor, reference, Perm.HOUSEHOLD_REGISTER)
+        if household.status == S.SUBMITTED:
+            return household
+        if household.status != S.DRAFT:
+            raise Conflict(_("Only a draft can be submitted."))
+        rollout_check(commune=household.commune, day=_today())
+        _event(household, to=S.SUBMITTED, actor=actor)
+        household.save(update_fields=["status", "updated_at"])
+        _audit(actor, "submit", household, version=household.current_version)
+        _after_commit_submitted(household)
+    return household
+
+
+def household_declaration_update(*, actor: Actor, reference: str, declaration: Declaration,
+                                 declarant_idcs: str | None = None,
+                                 moving: frozenset[str] = frozenset()) -> Household:
+    """Submit an updated declaration: a new version, memberships brought in line with it.
+
+    A registered household goes back to "submitted" (reverified and rescored); a draft stays a
+    draft.
+    """
+    day = _today()
+    with transaction.atomic():
+        household = _locked(actor, reference, Perm.HOUSEHOLD_REGISTER)
+        if household.status == S.CANCELLED:
+            raise Conflict(_("This registration was cancelled."))
+        declarant_idcs = declarant_idcs or household.declarant.idcs
+        persons = _validate_declaration(declaration, declarant_idcs=declarant_idcs, day=day)
+        _leave_other_households(household=household, persons=persons, declaration=declaration,
+                                moving=moving, actor=actor, day=day)
+        _write_version(household=household, declaration=declaration, persons=persons,
+                       declarant=persons[declarant_idcs], actor=actor, reason="update")
+        _sync_memberships(household=household, declaration=declaration, persons=persons,
+                          day=day)
+        _resubmit(household, actor=actor, note="declaration updated")
+        _audit(actor, "update_declaration", household, members=sorted(persons),
+               version=household.current_version)
+        _after_commit_changed(household, reason="update")
+    return household
+
+
+def _resubmit(household: Household, *, actor: Actor, note: str) -> None:
+    if household.status not in (S.DRAFT, S.CANCELLED):
+        if household.status != S.SUBMITTED:
+            _event(household, to=S.SUBMITTED, actor=actor, note=note)
+            household.save(update_fields=["status", "updated_at"])
+        _after_commit_submitted(household)
+
+
+def household_member_add(*, actor: Actor, reference: str, member: MemberRecord,
+                         moving: bool = False) -> Household:
+    """Add a member (a birth, a marriage, a move in): the next version lists them."""
+    with transaction.atomic():
+        household = _locked(actor, reference, Perm.HOUSEHOLD_REGISTER)
+        current = _current(household)
+        assert current is not None
+        if any(m.idcs == member.idcs for m in current.members):
+            raise Conflict(_("This person is already a member of this household."))
+        declaration = replace(current, members=(*current.members, member))
+        return household_declaration_update(
+            actor=actor, reference=reference, declaration=declaration,
+            moving=frozenset({member.idcs}) if moving else frozenset())
+
+
+def household_member_remove(*, actor: Actor, reference: str, idcs: str) -> Household:
+    """A member leaves (the head cannot leave while others remain: name a new head first)."""
+    with transaction.atomic():
+        household = _locked(actor, reference, Perm.HOUSEHOLD_REGISTER)
+        membership = (household.memberships.select_related("person")
+                      .filter(person__idcs=idcs, end_date__isnull=True).first())
+        if membership is None:
+            raise NotFound(_("This person is not a current member of this household."))
+        if membership.relationship == Relationship.HEAD and \
+                household.memberships.filter(end_date__isnull=True).count() > 1:
+            raise ValidationFailed.single(
+                "idcs", "head_cannot_leave",
+                _("The head cannot leave while other members remain: declare a new head first."))
+        if membership.person_id == household.declarant_id and \
+                household.memberships.filter(end_date__isnull=True).count() > 1:
+            raise ValidationFailed.single(
+                "idcs", "declarant_cannot_leave",
+                _("The declarant cannot leave: declare another adult member as declarant "
+                  "first."))
+        _remove_members(household=household, leaving=[membership],
+                        reason=Membership.EndReason.LEFT, actor=actor, day=_today())
+        _resubmit(household, actor=actor, note="member left")
+    return household
+
+
+def household_transition(*, actor: Actor, reference: str, to: str, note: str = "") -> Household:
+    """Move a registration along its lifecycle (verification, scoring, notices; or cancel)."""
+    with transaction.atomic():
+        perm = Perm.HOUSEHOLD_PROCESS if to in PROCESSING_STEPS else Perm.HOUSEHOLD_REGISTER
+        household = _locked(actor, reference, perm)
+        if to not in TRANSITIONS.get(household.status, frozenset()):
+            raise Conflict(_("A registration cannot go from %(from)s to %(to)s.")
+                           % {"from": household.status, "to": to})
+        _event(household, to=to, actor=actor, note=note)
+        household.save(update_fields=["status", "updated_at"])
+        if to == S.CANCELLED:
+            _end(household.memberships.filter(end_date__isnull=True),
+                 reason=Membership.EndReason.HOUSEHOLD_CANCELLED, day=_today())
+        _audit(actor, "transition", household, to=to)
+        _after_commit_changed(household, reason=f"status_{to}")
+    return household
+
+
+def household_member_deceased(*, actor: Actor = SYSTEM, person: Person) -> None:
+    """A member died (sent by the population register): their membership ends."""
+    with transaction.atomic():
+        membership = (Membership.objects.select_related("person")
+                      .filter(person=person, end_date__isnull=True).first())
+        if membership is None:
+            return
+        household = Household.objects.select_for_update().select_related("declarant", "head") \
+            .get(pk=membership.household_id)
+        day = max(person.death_date or _today(), membership.start_date)
+        _remove_members(household=household, leaving=[membership],
+                        reason=Membership.EndReason.DECEASED, actor=actor, day=day)
+        if household.status == S.CANCELLED:
+            return
+        if membership.relationship == Relationship.HEAD:
+            RegistrationEvent.objects.create(
+                household=household, from_status=household.status, to_status=household.status,
+                actor_label=actor.label, note="head deceased: a new head must be declared")
+        _resubmit(household, actor=actor, note="member deceased")
+
+
+# ---------------------------------------------------------------------------------------------
+# Audited reads
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    household: Household
+    members: list[Membership]
+    declaration: DeclarationVersion | None
+
+
+def household_read(*, actor: Actor, reference: str, purpose: str = "") -> HouseholdView:
+    """A household with its current members and current declaration; the read is audited."""
+    actor.require(Perm.HOUSEHOLD_READ)
+    household = (Household.objects.select_related("commune__province", "declarant", "head")
+                 .filter(reference=reference).first())
+    if household is None or not _visible(actor, household):
+        raise _not_found()
+    members = list(household.memberships.filter(end_date__isnull=True)
+                   .select_related("person").order_by("start_date", "id"))
+    version = (DeclarationVersion.objects.filter(household=household,
+                                                 version=household.current_version).first())
+    audit_record(actor=actor, action="read", entity="household", entity_id=reference,
+                 subject=household.declarant.idcs, purpose=purpose,
+                 detail={"members": sorted(m.person.idcs for m in members)})
+    return HouseholdView(household=household, members=members, declaration=version)
+
+
+def household_events(*, actor: Actor, reference: str, purpose: str = "",
+                     ) -> list[RegistrationEvent]:
+    actor.require(Perm.HOUSEHOLD_READ)
+    household = (Household.objects.select_related("commune__province", "declarant")
+                 .filter(reference=reference).first())
+    if household is None or not _visible(actor, household):
+        raise _not_found()
+    audit_record(actor=actor, action="read_history", entity="household", entity_id=reference,
+                 subject=household.declarant.idcs, purpose=purpose)
+    return list(household.events.order_by("at", "id"))
+
+
+def household_membership_history(*, actor: Actor, reference: str, purpose: str = "",
+                                 ) -> list[Membership]:
+    """Every membership the household ever had, ended ones included."""
+    actor.require(Perm.HOUSEHOLD_READ)
+    household = (Household.objects.select_related("commune__province", "declarant")
+                 .filter(reference=reference).first())
+    if household is None or not _visible(actor, household):
+        raise _not_found()
+    audit_record(actor=actor, action="read_members", entity="household", entity_id=reference,
+                 subject=household.declarant.idcs, purpose=purpose)
+    return list(household.memberships.select_related("person").order_by("start_date", "id"))
