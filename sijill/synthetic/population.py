@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 
 from sijill.synthetic import distributions as d
-from sijill.synthetic.census import Cell, SexFigures
+from sijill.synthetic.census import Cell, SexFigures, birth_place_table
 from sijill.synthetic.names import (
     FAMILY_TABLE,
     FEMALE_TABLE,
@@ -83,7 +83,7 @@ class Members:
     male: np.ndarray
     age: np.ndarray
     birth_days: np.ndarray  # days since 1970-01-01
-    birth_commune: np.ndarray  # object array of commune codes (None when born abroad)
+    birth_commune: np.ndarray  # index into census.birth_place_table() codes, -1 if born abroad
     first_ar: np.ndarray
     first_lat: np.ndarray
     family_ar: np.ndarray
@@ -327,18 +327,16 @@ def generate_piece(
         family_ar[fr] = FOREIGN_FAMILY_TABLE.arabic[ffam]
         family_lat[fr] = FOREIGN_FAMILY_TABLE.latin[ffam]
 
-    # Birth place: the commune itself mostly, elsewhere in the country for some; abroad when
-    # foreign.
-    from sijill.synthetic.census import birth_place_table
-
+    # Birth place (an index into birth_place_table()'s codes, -1 when born abroad): the commune
+    # itself mostly, elsewhere in the country for some; abroad for most foreigners.
     codes, cum = birth_place_table()
     elsewhere = rng.random(total) < np.where(urban, 0.3, 0.12)
-    birth_commune = np.full(total, cell.commune_code, dtype=object)
+    birth_commune = np.full(total, int(np.searchsorted(codes, cell.commune_code)), dtype=np.int64)
     k = int(elsewhere.sum())
-    birth_commune[elsewhere] = codes[
-        np.searchsorted(cum, rng.random(k), side="right").clip(0, len(codes) - 1)
-    ]
-    birth_commune[fr & (rng.random(total) < 0.85)] = None
+    birth_commune[elsewhere] = np.searchsorted(cum, rng.random(k), side="right").clip(
+        0, len(codes) - 1
+    )
+    birth_commune[fr & (rng.random(total) < 0.85)] = -1
 
     z_m = z[hh]
     w_m = wealth[hh]

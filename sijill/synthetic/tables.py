@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
 
 from sijill.synthetic import distributions as d
-from sijill.synthetic.census import Cell
+from sijill.synthetic.census import Cell, birth_place_table
 from sijill.synthetic.population import Households, Members
 from sijill.synthetic.schema import conform, empty
 
@@ -85,6 +86,11 @@ _CNIE_PREFIXES = pl.Series(
     [chr(65 + i) for i in range(26)]
     + [chr(65 + j // 26) + chr(65 + j % 26) for j in range(26 * 26)]
 )
+
+
+@lru_cache(maxsize=1)
+def _birth_codes() -> pl.Series:
+    return pl.Series(birth_place_table()[0].tolist(), dtype=pl.String)
 
 
 def cnie_numbers(keys: np.ndarray, seed: int) -> pl.Series:
@@ -165,7 +171,8 @@ def build_tables(
             "sex": np.where(m.male, "M", "F"),
             "birth_date": pl.Series(birth.astype("datetime64[D]")),
             "birth_date_precision": pl.Series(precision, dtype=pl.String),
-            "birth_commune_code": pl.Series(m.birth_commune, dtype=pl.String),
+            "birth_commune_code": _birth_codes().gather(pl.Series(m.birth_commune.clip(0))),
+            "_abroad": m.birth_commune < 0,
             "nationality": pl.Series(hh.nationality[m.hh], dtype=pl.String),
             "cnie": cnie,
             "phone": phone,
@@ -176,6 +183,7 @@ def build_tables(
         }
     ).with_columns(
         pl.when(pl.col("_cnie_ok")).then(pl.col("cnie")).alias("cnie"),
+        pl.when(~pl.col("_abroad")).then(pl.col("birth_commune_code")).alias("birth_commune_code"),
         pl.when(pl.col("_phone_ok")).then(pl.col("phone")).alias("phone"),
         pl.when(pl.col("mother_key") >= 0).then(pl.col("mother_key")).alias("mother_key"),
         pl.when(pl.col("father_key") >= 0).then(pl.col("father_key")).alias("father_key"),
