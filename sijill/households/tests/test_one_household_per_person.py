@@ -1,0 +1,166 @@
+"""A person belongs to at most one active household: checked, enforced, and raced."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from sijill.conftest import ApiClient
+from sijill.households import services
+from sijill.households.models import Household, Membership
+from sijill.households.tests.factories import household_create, registration_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_person_already_in_a_household_cannot_be_registered_in_another(as_agent_a,
+                                                                         person_factory):
+    head, lodger = person_factory(), person_factory()
+    household_create(members=[(lodger, "head")])
+    r = as_agent_a.post("households", registration_payload([(head, "head"),
+                                                            (lodger, "non_relative")]))
+    assert r.status_code == 409
+    error = r.json()["error"]
+    assert error["code"] == "conflict"
+    assert lodger.idcs in error["message"]
+    assert error["idcs"] == [lodger.idcs]
+    assert error["fields"][0]["field"] == "members.1.idcs"
+    assert Household.objects.count() == 1
+
+
+def test_a_declared_move_ends_the_old_membership_and_starts_a_new_one(as_agent_a,
+                                                                      person_factory):
+    parent, daughter, husband = person_factory(), person_factory(sex="F"), person_factory()
+    old = household_create(members=[(parent, "head"), (daughter, "child")])
+    body = registration_payload([(husband, "head"), (daughter, "spouse")],
+                                moving=[daughter.idcs])
+    r = as_agent_a.post("households", body)
+    assert r.status_code == 201, r.json()
+    rows = list(Membership.objects.filter(person=daughter).order_by("id"))
+    assert [(m.household_id, m.end_reason) for m in rows] == [
+        (old.pk, "moved"), (Household.objects.get(reference=r.json()["reference"]).pk, "")]
+    assert rows[0].end_date is not None and rows[1].end_date is None
+    old.refresh_from_db()
+    assert old.current_version == 2  # the old household's declaration no longer lists her
+    assert [m.idcs for m in services.declaration_of(old.versions.get(version=2)).members] == [
+        parent.idcs]
+    assert [m.idcs for m in services.declaration_of(old.versions.get(version=1)).members] == [
+        parent.idcs, daughter.idcs]
+
+
+def test_the_head_of_a_household_with_others_cannot_move_out(as_agent_a, person_factory):
+    head, child, other = person_factory(), person_factory(), person_factory()
+    household_create(members=[(head, "head"), (child, "child")])
+    r = as_agent_a.post("households", registration_payload([(other, "head"), (head, "spouse")],
+                                                           moving=[head.idcs]))
+    assert r.status_code == 409
+    assert head.idcs in r.json()["error"]["message"]
+
+
+def test_a_person_alone_who_moves_out_leaves_the_old_registration_cancelled(as_agent_a,
+                                                                           person_factory):
+    single, partner = person_factory(), person_factory()
+    old = household_create(members=[(single, "head")])
+    r = as_agent_a.post("households", registration_payload([(partner, "head"),
+                                                            (single, "spouse")],
+                                                           moving=[single.idcs]))
+    assert r.status_code == 201
+    old.refresh_from_db()
+    assert old.status == "cancelled"
+
+
+def test_the_database_refuses_a_second_active_membership(person_factory):
+    from django.db import IntegrityError, transaction
+
+    person = person_factory()
+    household_create(members=[(person, "head")])
+    other = household_create()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.create(household=other, person=person, relationship="child",
+                                  start_date="2025-01-01")
+
+
+def test_the_database_refuses_a_second_active_head(person_factory):
+    from django.db import IntegrityError, transaction
+
+    household = household_create()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.create(household=household, person=person_factory(),
+                                  relationship="head", start_date="2025-01-01")
+
+
+def test_a_constraint_violation_becomes_a_conflict_naming_the_person(as_agent_a, person_factory,
+                                                                     monkeypatch):
+    """The Python check is the first line; the database index is the one that cannot be raced.
+    With the check disabled, the index's refusal still reaches the caller as a 409."""
+    taken = person_factory()
+    household_create(members=[(taken, "head")])
+    monkeypatch.setattr(services, "_leave_other_households", lambda **kw: None)
+    r = as_agent_a.post("households", registration_payload([(person_factory(), "head"),
+                                                            (taken, "sibling")]))
+    assert r.status_code == 409
+    assert r.json()["error"]["idcs"] == [taken.idcs]
+    assert taken.idcs in r.json()["error"]["message"]
+
+
+def _race(clients: list[ApiClient], bodies: list[dict[str, Any]]) -> list[Any]:
+    barrier = threading.Barrier(len(clients))
+    results: list[Any] = [None] * len(clients)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = clients[i].post("households", bodies[i])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def _client(user: Any) -> ApiClient:
+    client = Client()
+    client.force_login(user)
+    return ApiClient(client)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_simultaneous_registrations_naming_one_person_exactly_one_succeeds(
+        agent_a, person_factory):
+    shared = person_factory()
+    heads = [person_factory() for _ in range(2)]
+    bodies = [registration_payload([(h, "head"), (shared, "parent")]) for h in heads]
+    results = _race([_client(agent_a), _client(agent_a)], bodies)
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201, 409], [r.json() for r in results]
+    loser = next(r for r in results if r.status_code == 409).json()["error"]
+    assert shared.idcs in loser["message"] and loser["idcs"] == [shared.idcs]
+    assert Household.objects.count() == 1
+    assert Membership.objects.filter(person=shared, end_date__isnull=True).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_racing_registrations_of_the_same_person_with_the_python_check_off_still_conflict(
+        agent_a, person_factory, monkeypatch):
+    """Only the partial unique index stands between the two: one wins, one gets the 409."""
+    monkeypatch.setattr(services, "_leave_other_households", lambda **kw: None)
+    shared = person_factory()
+    bodies = [registration_payload([(person_factory(), "head"), (shared, "parent")])
+              for _ in range(4)]
+    results = _race([_client(agent_a) for _ in range(4)], bodies)
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201, 409, 409, 409], [r.json() for r in results]
+    for r in results:
+        if r.status_code == 409:
+            assert r.json()["error"]["idcs"] == [shared.idcs]
+    assert Membership.objects.filter(person=shared, end_date__isnull=True).count() == 1
