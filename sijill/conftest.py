@@ -28,6 +28,23 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(request: Any) -> None:
+    """Keep the geography loaded: transactional tests flush every table, data migrations too."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "transactional_db" in request.fixturenames)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from sijill.geography.models import Region
+    from sijill.geography.services import geography_load_from_package
+
+    if not Region.objects.exists():
+        geography_load_from_package()
+
+
 class ApiClient:
     """A Django test client speaking JSON to /api/v1/, as one actor, in one language."""
 

@@ -41,7 +41,7 @@ class Province(_Named):
         PREFECTURE_OF_ARRONDISSEMENTS = "prefecture_of_arrondissements", _(
             "Prefecture of arrondissements")
 
-    code = models.CharField(max_length=6, primary_key=True)
+    code = models.CharField(max_length=12, primary_key=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="provinces")
     kind = models.CharField(max_length=40, choices=Kind.choices)
     households_2024 = models.PositiveIntegerField(default=0)

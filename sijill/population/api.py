@@ -1,7 +1,5 @@
 """Population register API (/api/v1/persons, /api/v1/enrolments, /api/v1/identity)."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Literal
 
@@ -78,7 +76,7 @@ class PersonOut(Schema):
     version: int
 
     @staticmethod
-    def of(p: Person) -> PersonOut:
+    def of(p: Person) -> "PersonOut":
         return PersonOut(
             idcs=p.idcs, first_name_ar=p.first_name_ar, family_name_ar=p.family_name_ar,
             first_name_latin=p.first_name_latin, family_name_latin=p.family_name_latin,

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('name_ar', models.CharField(max_length=120, verbose_name='Arabic name')),
                 ('name_fr', models.CharField(max_length=120, verbose_name='French name')),
-                ('code', models.CharField(max_length=6, primary_key=True, serialize=False)),
+                ('code', models.CharField(max_length=12, primary_key=True, serialize=False)),
                 ('kind', models.CharField(choices=[('province', 'Province'), ('prefecture', 'Prefecture'), ('prefecture_of_arrondissements', 'Prefecture of arrondissements')], max_length=40)),
                 ('households_2024', models.PositiveIntegerField(default=0)),
                 ('population_2024', models.PositiveIntegerField(default=0)),
