@@ -56,14 +56,14 @@ def child_create(*, birth_date: date = date(2016, 5, 1), mother: Person | None =
                          **overrides)
 
 
-def registration_payload(members: list[tuple[Person, str]], *, commune: str = RABAT,
+def registration_payload(people: list[tuple[Person, str]], *, commune: str = RABAT,
                          declarant: Person | None = None, **overrides: Any) -> dict[str, Any]:
-    """API body registering `members` [(person, relationship)]; the first is the declarant."""
+    """API body registering `people` [(person, relationship)]; the first is the declarant."""
     body: dict[str, Any] = {
         "commune": commune, "milieu": "urban", "address": "12 rue Oqba, Agdal",
-        "declarant_idcs": (declarant or members[0][0]).idcs, "notice_language": "ar",
+        "declarant_idcs": (declarant or people[0][0]).idcs, "notice_language": "ar",
         "household": household_data(),
-        "members": [member_data(p.idcs, rel) for p, rel in members],
+        "members": [member_data(p.idcs, rel) for p, rel in people],
     }
     body.update(overrides)
     return body
