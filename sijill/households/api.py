@@ -244,7 +244,7 @@ def remove_member(request: HttpRequest, reference: str, idcs: str):  # type: ign
     return _read(request, reference)
 
 
-@router.get("/households/{reference}/members/history", response={200: list[MemberOut], **ERRORS},
+@router.get("/households/{reference}/memberships", response={200: list[MemberOut], **ERRORS},
             summary="Every membership, ended ones included")
 def member_history(request: HttpRequest, reference: str):  # type: ignore[no-untyped-def]
     rows = services.household_membership_history(actor=request.auth, reference=reference)  # type: ignore[attr-defined]
