@@ -22,7 +22,7 @@ from sijill.scoring.engine.formula import Formula
 from sijill.scoring.engine.inputs import HouseholdBatch
 
 _N_MILIEUX = len(Milieu)
-DEFAULT_CHUNK = 32_768
+DEFAULT_CHUNK = 8_192
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +98,38 @@ def _plan(formula: Formula) -> _Plan:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _ChunkLayout:
+    """What a chunk with these milieux computes: columns, fields read, member features."""
+
+    cols: np.ndarray
+    derivations: tuple[Derivation, ...]
+    household_fields: tuple[str, ...]
+    head_fields: tuple[str, ...]
+    features: tuple[str, ...]
+    member_fields: tuple[str, ...]
+    provisional_rows: tuple[int, ...]
+
+    @classmethod
+    def of(cls, plan: _Plan, present: np.ndarray) -> _ChunkLayout:
+        cols = np.flatnonzero(plan.in_model[present].any(axis=0))
+        derivations = tuple(plan.derivations[j] for j in cols)
+        features = sorted(set().union(*(d.features for d in derivations)))
+        return cls(
+            cols=cols,
+            derivations=derivations,
+            household_fields=tuple(sorted(set().union(*(d.household_fields for d in derivations)))),
+            head_fields=tuple(sorted(set().union(*(d.head_fields for d in derivations)))),
+            features=tuple(features),
+            member_fields=tuple(
+                sorted(set().union(*(MEMBER_FEATURES[f].member_fields for f in features)))
+            ),
+            provisional_rows=tuple(
+                r for r, j in enumerate(cols) if plan.provisional[present, j].any()
+            ),
+        )
+
+
 def _effective(
     batch: HouseholdBatch, name: str, level: str, rows: Any
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -168,13 +200,16 @@ def score_batch(
     out_values = np.full((n, k), np.nan) if values else None
     out_contrib = np.zeros((n, k)) if contributions else None
     out_verified = np.zeros((n, k), dtype=bool) if sources else None
-    any_provisional = bool(plan.provisional.any())
 
+    layouts: dict[tuple[int, ...], _ChunkLayout] = {}
     for a, b in _chunks(batch.milieu, chunk_size):
         mil = batch.milieu[a:b]
         present = np.flatnonzero(np.bincount(mil, minlength=_N_MILIEUX))
-        cols = np.flatnonzero(plan.in_model[present].any(axis=0))
-        derivations = [plan.derivations[j] for j in cols]
+        key = tuple(present.tolist())
+        if key not in layouts:
+            layouts[key] = _ChunkLayout.of(plan, present)
+        layout = layouts[key]
+        cols, derivations = layout.cols, layout.derivations
         off = batch.offsets[a : b + 1]
         m0, m1 = int(off[0]), int(off[-1])
         local = off - m0
@@ -183,20 +218,20 @@ def score_batch(
 
         ctx: dict[str, Any] = {"size": size}
         masks: dict[tuple[str, str], np.ndarray] = {}
-        for name in sorted(set().union(*(d.household_fields for d in derivations))):
+        for name in layout.household_fields:
             col, mask = _effective(batch, name, "household", slice(a, b))
             ctx[name] = _arith(name, col)
             if mask is not None:
                 masks[("household", name)] = mask
-        for name in sorted(set().union(*(d.head_fields for d in derivations))):
+        for name in layout.head_fields:
             col, mask = _effective(batch, name, "member", heads)
             ctx["head_" + name] = _arith(name, col)
             if mask is not None:
                 masks[("head", name)] = mask
-        features = sorted(set().union(*(d.features for d in derivations)))
+        features = layout.features
         if features:
             member_ctx: dict[str, Any] = {}
-            for name in sorted(set().union(*(MEMBER_FEATURES[f].member_fields for f in features))):
+            for name in layout.member_fields:
                 col, mask = _effective(batch, name, "member", slice(m0, m1))
                 member_ctx[name] = col
                 if mask is not None and sources:
@@ -213,31 +248,31 @@ def score_batch(
             x[r] = d.fn(h)
 
         region = region_map[batch.region[a:b]]
+        weights = plan.weights[:, cols]
+        in_model = plan.in_model[:, cols]
         if len(present) == 1:
             mc = int(present[0])
-            s = plan.weights[mc, cols] @ x
-            score[a:b] = plan.constants[mc] + plan.region_terms[mc][region] + s
+            score[a:b] = plan.constants[mc] + plan.region_terms[mc][region] + weights[mc] @ x
+            rows_in_model = in_model[mc][np.newaxis, :]
+            rows_weights = weights[mc][np.newaxis, :]
         else:
-            s = plan.weights[np.ix_(present, cols)] @ x
-            row = np.searchsorted(present, mil)
+            s = weights @ x
             score[a:b] = (
-                plan.constants[mil] + plan.region_terms[mil, region] + s[row, np.arange(b - a)]
+                plan.constants[mil] + plan.region_terms[mil, region] + s[mil, np.arange(b - a)]
             )
+            rows_in_model = np.take(in_model, mil, axis=0)
+            rows_weights = np.take(weights, mil, axis=0)
 
-        if any_provisional:
-            prov = plan.provisional[np.ix_(mil, cols)] if len(present) > 1 else None
-            for r, j in enumerate(cols):
-                if len(present) == 1:
-                    if plan.provisional[present[0], j]:
-                        provisional_nonzero[a:b] |= x[r] != 0
-                else:
-                    provisional_nonzero[a:b] |= prov[:, r] & (x[r] != 0)
+        for r in layout.provisional_rows:
+            nonzero = x[r] != 0
+            if len(present) > 1:
+                nonzero &= plan.provisional[:, cols[r]][mil]
+            provisional_nonzero[a:b] |= nonzero
 
-        in_model = plan.in_model[np.ix_(mil, cols)]
         if out_values is not None:
-            out_values[a:b, cols] = np.where(in_model, x.T, np.nan)
+            out_values[a:b, cols] = np.where(rows_in_model, x.T, np.nan)
         if out_contrib is not None:
-            out_contrib[a:b, cols] = x.T * plan.weights[np.ix_(mil, cols)]
+            out_contrib[a:b, cols] = x.T * rows_weights
         if out_verified is not None:
             for r, d in enumerate(derivations):
                 flag = np.zeros(b - a, dtype=bool)
@@ -247,7 +282,7 @@ def score_batch(
                     flag |= masks.get(("head", name), False)
                 for name in d.member_fields:
                     flag |= masks.get(("member", name), False)
-                out_verified[a:b, cols[r]] = flag & in_model[:, r]
+                out_verified[a:b, cols[r]] = flag & rows_in_model[:, r]
 
     return BatchResult(
         formula_identifier=formula.identifier,
