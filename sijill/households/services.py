@@ -584,8 +584,8 @@ def household_member_deceased(*, actor: Actor = SYSTEM, person: Person) -> None:
                       .filter(person=person, end_date__isnull=True).first())
         if membership is None:
             return
-        household = Household.objects.select_for_update().select_related("declarant", "head") \
-            .get(pk=membership.household_id)
+        household = (Household.objects.select_for_update(of=("self",))
+                     .select_related("declarant", "head").get(pk=membership.household_id))
         day = max(person.death_date or _today(), membership.start_date)
         _remove_members(household=household, leaving=[membership],
                         reason=Membership.EndReason.DECEASED, actor=actor, day=day)
