@@ -7,6 +7,7 @@ the audit trail, in the same transaction.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -254,16 +255,21 @@ def _validate(data: EnrolmentInput, *, today: date) -> tuple[dict[str, Any], Pro
     return cleaned, p
 
 
-def _with_keys(values: dict[str, Any]) -> dict[str, Any]:
+#: The blocking keys stored with a person: key column -> (name column, key function), applied
+#: to the cleaned names. Enrolment and the bulk loader (sijill.synthetic.load) both use this table.
+PERSON_NAME_KEYS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "first_key_ar": ("first_name_ar", normalize.arabic_key),
+    "family_key_ar": ("family_name_ar", normalize.arabic_key),
+    "first_key_latin": ("first_name_latin", normalize.latin_key),
+    "family_key_latin": ("family_name_latin", normalize.latin_key),
+}
+
+
+def person_with_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """Cleaned person fields plus the derived, non-editable ones (name keys, birth year)."""
     birth: date = values["birth_date"]
-    return {
-        **values,
-        "first_key_ar": normalize.arabic_key(values["first_name_ar"]),
-        "family_key_ar": normalize.arabic_key(values["family_name_ar"]),
-        "first_key_latin": normalize.latin_key(values["first_name_latin"]),
-        "family_key_latin": normalize.latin_key(values["family_name_latin"]),
-        "birth_year": birth.year,
-    }
+    keys = {key: fn(values[name]) for key, (name, fn) in PERSON_NAME_KEYS.items()}
+    return {**values, **keys, "birth_year": birth.year}
 
 
 def _duplicate_conflicts(values: dict[str, Any]) -> None:
@@ -308,7 +314,7 @@ def person_enrol(*, actor: Actor, data: EnrolmentInput, today: date | None = Non
     cleaned, problems = _validate(data, today=today)
     if problems:
         raise ValidationFailed(fields=problems.errors)
-    values = _with_keys(cleaned)
+    values = person_with_keys(cleaned)
     with transaction.atomic():
         _duplicate_conflicts(values)
         _lock_identity_block(values)

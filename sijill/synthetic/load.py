@@ -1,0 +1,430 @@
+"""Load a synthetic population into the register through the bulk path (see LOADING.md).
+
+`population_load` streams `generate(scope, seed, options)` chunk by chunk and writes, for every
+chunk and in one transaction:
+
+- population: Person (IDCS from `idcs_allocate_many`, names cleaned and keyed exactly as at
+  enrolment) and its first PersonVersion (the same snapshot `person_enrol` stores);
+- households: Household (status "submitted", like `household_register(submit=True)`), its two
+  RegistrationEvents (created as draft, then submitted), the first DeclarationVersion with one
+  MemberDeclaration per member, and the active Memberships;
+- one audit entry for the chunk (who loaded what, never one entry per person).
+
+On PostgreSQL each table is written with COPY (CSV from Polars, psycopg 3 `cursor.copy`); on
+SQLite with `bulk_create` in batches. Primary keys are reserved first (PostgreSQL: `nextval` on
+the table's sequence; SQLite: after MAX(id), under the write lock the transaction holds), so the
+foreign keys are computed in Polars, not looked up row by row. Memory stays flat: one chunk
+(`options.chunk_households`) at a time.
+
+The hidden truth never enters the register: with `truth_dir`, the truth tables go to Parquet
+files there, with `person_ids.parquet` / `household_ids.parquet` mapping the generator's keys to
+the IDCS and household references that were allocated (the verification simulator joins on them).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+
+from sijill.accounts.actors import SYSTEM, Actor
+from sijill.audit.services import audit_record
+from sijill.declaration.model import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+from sijill.households.models import (
+    DeclarationVersion,
+    Household,
+    MemberDeclaration,
+    Membership,
+    RegistrationEvent,
+)
+from sijill.population import normalize
+from sijill.population.models import Person, PersonVersion
+from sijill.population.services import PERSON_NAME_KEYS, idcs_allocate_many
+from sijill.synthetic.generate import Chunk, Options, generate, peak_rss_mb
+from sijill.synthetic.schema import SCHEMAS, TRUTH_TABLES
+from sijill.synthetic.tables import scramble
+
+BATCH_SIZE = 2000  # bulk_create batch on SQLite
+CHUNK_RETRIES = 3  # a chunk whose IDCS or reference collided with a concurrent writer is redone
+LOADER_LABEL = "synthetic-loader"
+MEMBER_DATA_FIELDS = tuple(f for f in MEMBER_FIELDS if f != "idcs")
+_random = random.SystemRandom()
+
+
+@dataclass(slots=True)
+class LoadSummary:
+    """What a load wrote (row counts per table), how, how long it took and the peak memory."""
+
+    scope: str | None
+    seed: int
+    method: str = ""  # "copy" or "bulk_create"
+    households: int = 0
+    persons: int = 0
+    duplicates: int = 0  # injected duplicate enrolments loaded (include_duplicates)
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    truth_dir: Path | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Frames for each table, columns named like the database columns
+
+
+def _mapped(column: pl.Series, fn: Callable[[str], str]) -> pl.Series:
+    """fn applied once per distinct value (names repeat: a few thousand distinct per chunk)."""
+    uniques = column.unique().drop_nulls().to_list()
+    return column.replace_strict({u: fn(u) for u in uniques}, return_dtype=pl.String)
+
+
+def _clean_latin(text: str) -> str:
+    return " ".join(text.split())
+
+
+def person_frame(persons: pl.DataFrame) -> pl.DataFrame:
+    """Register columns of the persons (without id, idcs and parents): names cleaned as at
+    enrolment (`population.services._validate`) and keyed with `PERSON_NAME_KEYS`.
+
+    Mapping of the generator's columns: birth_date_precision "year" and "month" both give
+    `birth_year_only` (birth_date then 1 January: the register records a full date or a year,
+    and a month-only date must not pass as an exact one); no birth commune gives
+    `birth_place_abroad` = the nationality; a foreigner is a "resident" enrolled with a residence
+    card (adults) or a birth certificate (minors); a Moroccan with a CNIE by document, without
+    one (children) by birth certificate. Residence card and birth certificate numbers are made
+    up from the person key (unique, deterministic for a seed).
+    """
+    clean = persons.with_columns(
+        _mapped(persons["first_name_ar"], normalize.arabic).alias("first_name_ar"),
+        _mapped(persons["family_name_ar"], normalize.arabic).alias("family_name_ar"),
+        _mapped(persons["first_name_latin"], _clean_latin).alias("first_name_latin"),
+        _mapped(persons["family_name_latin"], _clean_latin).alias("family_name_latin"),
+    )
+    keys = [_mapped(clean[name], fn).alias(key) for key, (name, fn) in PERSON_NAME_KEYS.items()]
+    year_only = pl.col("birth_date_precision").is_in(["year", "month"])
+    birth = pl.when(year_only).then(pl.date(pl.col("birth_date").dt.year(), 1, 1)) \
+        .otherwise(pl.col("birth_date"))
+    foreign = pl.col("nationality") != "MA"
+    numbers = pl.Series(scramble(persons["person_key"].to_numpy(), 7_919)).cast(pl.String) \
+        .str.zfill(9)
+    has_cnie = pl.col("cnie").is_not_null()
+    adult_foreigner = foreign & (pl.col("birth_date").dt.year() <= date.today().year - 18)
+    return clean.with_columns(*keys, numbers.alias("_number")).select(
+        "first_name_ar", "family_name_ar", "first_name_latin", "family_name_latin",
+        *PERSON_NAME_KEYS, "sex",
+        birth.alias("birth_date"),
+        year_only.alias("birth_year_only"),
+        pl.col("birth_date").dt.year().cast(pl.Int32).alias("birth_year"),
+        pl.col("birth_commune_code").alias("birth_place_commune_id"),
+        pl.when(pl.col("birth_commune_code").is_null()).then(pl.col("nationality"))
+        .otherwise(pl.lit("")).alias("birth_place_abroad"),
+        "nationality",
+        pl.when(foreign).then(pl.lit("resident")).otherwise(pl.lit("citizen"))
+        .alias("residence_status"),
+        pl.when(foreign).then(None).otherwise(pl.col("cnie")).alias("cnie"),
+        pl.when(adult_foreigner).then(pl.lit("RC") + pl.col("_number")).otherwise(None)
+        .alias("residence_card"),
+        pl.when(has_cnie | adult_foreigner).then(pl.lit(""))
+        .otherwise(pl.col("birth_date").dt.year().cast(pl.String) + "/" + pl.col("_number"))
+        .alias("birth_certificate_ref"),
+        pl.col("phone").fill_null(""),
+        pl.when(has_cnie | adult_foreigner).then(pl.lit("document"))
+        .otherwise(pl.lit("birth_certificate")).alias("enrolment_basis"),
+    )
+
+
+def _person_snapshot_fields() -> list[models.Field[Any, Any]]:
+    """The fields `model_to_dict` puts in a PersonVersion snapshot (editable, not the id)."""
+    return [f for f in Person._meta.concrete_fields if f.editable and f.name != "id"]
+
+
+def person_version_frame(people: pl.DataFrame, *, reason: str, actor: Actor,
+                         now: datetime) -> pl.DataFrame:
+    """One PersonVersion per person, its `data` the same JSON as `services._snapshot`."""
+    parts = []
+    for f in _person_snapshot_fields():
+        col = pl.col(f.attname) if f.attname in people.columns else pl.lit(None)
+        if isinstance(f, models.DateField):
+            col = col.cast(pl.String)
+        parts.append(col.alias(f.name))
+    data = people.select(pl.struct(parts).struct.json_encode().alias("data"))["data"]
+    return pl.DataFrame({
+        "person_id": people["id"], "version": pl.Series([1] * people.height, dtype=pl.Int32),
+        "data": data,
+    }).with_columns(pl.lit(reason).alias("reason"), pl.lit(actor.label).alias("actor_label"),
+                    pl.lit(now).alias("changed_at"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys, references and writers
+
+
+def _reserve_ids(model: type[models.Model], count: int) -> pl.Series:
+    """`count` primary keys nobody else will use (call inside the chunk's transaction)."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                           "FROM generate_series(1, %s)", [table, count])
+            ids = [r[0] for r in cursor.fetchall()]
+        else:  # SQLite: the IMMEDIATE transaction already holds the write lock
+            cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608
+            first = cursor.fetchone()[0] + 1
+            ids = list(range(first, first + count))
+    return pl.Series("id", ids, dtype=pl.Int64)
+
+
+def _taken(model: type[models.Model], column: str, values: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(values), 5000):
+        found.update(model.objects.filter(**{f"{column}__in": values[i:i + 5000]})
+                     .values_list(column, flat=True))
+    return found
+
+
+def household_references(count: int) -> list[str]:
+    """Fresh household references, MEN-XXXXXXXX as `households.services._reference` draws them,
+    none already in use."""
+    chosen: set[str] = set()
+    while len(chosen) < count:
+        fresh = {"MEN-" + secrets.token_hex(4).upper() for _ in range(count - len(chosen))}
+        fresh -= chosen
+        fresh -= _taken(Household, "reference", sorted(fresh))
+        chosen |= fresh
+    out = list(chosen)
+    _random.shuffle(out)
+    return out
+
+
+def _write(model: type[models.Model], frame: pl.DataFrame) -> int:
+    """Insert the rows (columns named like the table's columns): COPY or bulk_create."""
+    if frame.height == 0:
+        return 0
+    if connection.vendor == "postgresql":
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        sql = f'COPY "{model._meta.db_table}" ({cols}) FROM STDIN WITH (FORMAT csv)'
+        with connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for start in range(0, frame.height, 50_000):
+                buffer = io.BytesIO()
+                frame.slice(start, 50_000).write_csv(buffer, include_header=False,
+                                                     datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
+                copy.write(buffer.getvalue())
+        return frame.height
+    json_cols = {f.attname for f in model._meta.concrete_fields
+                 if isinstance(f, models.JSONField)}
+    for start in range(0, frame.height, BATCH_SIZE):
+        objs = []
+        for row in frame.slice(start, BATCH_SIZE).iter_rows(named=True):
+            for c in json_cols:
+                row[c] = json.loads(row[c])
+            objs.append(model(**row))
+        model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
+    return frame.height
+
+
+# ---------------------------------------------------------------------------------------------
+# One chunk
+
+
+@dataclass(slots=True)
+class _ChunkResult:
+    rows: dict[str, int]
+    person_ids: pl.DataFrame  # person_key, idcs
+    household_ids: pl.DataFrame  # household_key, reference
+
+
+def _load_chunk(chunk: Chunk, *, include_duplicates: bool, actor: Actor, scope: str | None,
+                seed: int) -> _ChunkResult:
+    now = datetime.now(UTC)
+    today = timezone.localdate()
+    dup_keys = chunk["duplicate_of"]["person_key"]
+    persons = chunk["persons"]
+    if not include_duplicates:
+        persons = persons.filter(~pl.col("person_key").is_in(dup_keys.to_list()))
+    households = chunk["households"]
+    members = chunk["members"].with_columns(
+        pl.int_range(pl.len()).over("household_key").cast(pl.Int32).alias("position"))
+
+    # Persons, with their ids, IDCS (shuffled: an IDCS says nothing of place or order) and parents.
+    idcs = idcs_allocate_many(count=persons.height)
+    _random.shuffle(idcs)
+    people = person_frame(persons).with_columns(
+        _reserve_ids(Person, persons.height),
+        pl.Series("idcs", idcs, dtype=pl.String),
+        persons["person_key"],
+        persons["mother_key"], persons["father_key"],
+    )
+    key_to_id = people.select(pl.col("person_key"), pl.col("id").alias("_pid"))
+    for parent in ("mother", "father"):
+        people = people.join(key_to_id.rename({"person_key": f"{parent}_key",
+                                               "_pid": f"{parent}_id"}),
+                             on=f"{parent}_key", how="left")
+    people = people.with_columns(
+        pl.lit("active").alias("status"), pl.lit("bulk").alias("enrolment_channel"),
+        pl.lit(1).cast(pl.Int32).alias("version"), pl.lit(now).alias("created_at"),
+        pl.lit(now).alias("updated_at"))
+    person_cols = [c for c in people.columns
+                   if c not in ("person_key", "mother_key", "father_key")]
+
+    # Households: ids, references, head and declarant.
+    members = members.join(key_to_id, on="person_key", how="left")
+    head = members.filter(pl.col("relationship") == "head") \
+        .select("household_key", pl.col("_pid").alias("head_id"))
+    declarant = members.filter(pl.col("is_declarant")) \
+        .select("household_key", pl.col("_pid").alias("declarant_id"))
+    hh = households.with_columns(
+        _reserve_ids(Household, households.height),
+        pl.Series("reference", household_references(households.height), dtype=pl.String),
+    ).join(head, on="household_key", how="left").join(declarant, on="household_key", how="left")
+    hh_rows = hh.select(
+        "id", "reference", pl.col("commune_code").alias("commune_id"), "milieu", "address",
+        "declarant_id", "head_id", pl.lit("submitted").alias("status"),
+        pl.lit("ar").alias("notice_language"), pl.lit(1).cast(pl.Int32).alias("current_version"),
+        pl.lit(actor.label).alias("created_by"), pl.lit(now).alias("created_at"),
+        pl.lit(now).alias("updated_at"))
+    events = pl.concat([
+        hh.select(pl.col("id").alias("household_id"), pl.lit("").alias("from_status"),
+                  pl.lit("draft").alias("to_status")),
+        hh.select(pl.col("id").alias("household_id"), pl.lit("draft").alias("from_status"),
+                  pl.lit("submitted").alias("to_status")),
+    ]).sort("household_id", maintain_order=True).with_columns(
+        pl.lit(now).alias("at"), pl.lit(actor.label).alias("actor_label"),
+        pl.lit("synthetic population").alias("note"))
+    decl = hh.with_columns(_reserve_ids(DeclarationVersion, hh.height).alias("declaration_id"))
+    decl_rows = decl.select(
+        pl.col("declaration_id").alias("id"), pl.col("id").alias("household_id"),
+        pl.lit(1).cast(pl.Int32).alias("version"), pl.lit("registration").alias("reason"),
+        pl.lit(now).alias("created_at"), pl.lit(actor.label).alias("created_by"),
+        "declarant_id", pl.col("commune_code").alias("commune_id"), "milieu", "address",
+        *HOUSEHOLD_FIELDS)
+    ids = decl.select("household_key", pl.col("id").alias("household_id"), "declaration_id")
+    members = members.join(ids, on="household_key", how="left")
+    member_rows = members.select("declaration_id", "position", pl.col("_pid").alias("person_id"),
+                                 *MEMBER_DATA_FIELDS)
+    membership_rows = members.select(
+        "household_id", pl.col("_pid").alias("person_id"), "relationship",
+        pl.lit(today).alias("start_date"), pl.lit(None, dtype=pl.Date).alias("end_date"),
+        pl.lit("").alias("end_reason"))
+
+    rows = {
+        "persons": _write(Person, people.select(person_cols)),
+        "person_versions": _write(PersonVersion, person_version_frame(
+            people, reason="enrolment", actor=actor, now=now)),
+        "households": _write(Household, hh_rows),
+        "registration_events": _write(RegistrationEvent, events),
+        "declarations": _write(DeclarationVersion, decl_rows),
+        "member_declarations": _write(MemberDeclaration, member_rows),
+        "memberships": _write(Membership, membership_rows),
+    }
+    audit_record(actor=actor, action="bulk_load", entity="synthetic_population",
+                 entity_id=f"{scope or 'country'}:{seed}",
+                 detail={"households": hh.height, "persons": people.height,
+                         "first_reference": hh_rows["reference"][0] if hh.height else ""})
+    return _ChunkResult(
+        rows=rows,
+        person_ids=people.select("person_key", "idcs"),
+        household_ids=hh.select("household_key", "reference"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The loader
+
+
+class _TruthWriter:
+    """Parquet files, one per truth table, one row group per chunk."""
+
+    def __init__(self, out: Path, include_duplicates: bool):
+        self.out = out
+        self.include_duplicates = include_duplicates
+        self.writers: dict[str, Any] = {}
+        out.mkdir(parents=True, exist_ok=True)
+
+    def write(self, name: str, frame: pl.DataFrame) -> None:
+        import pyarrow.parquet as pq
+
+        arrow = frame.to_arrow()
+        if name not in self.writers:
+            self.writers[name] = pq.ParquetWriter(self.out / f"{name}.parquet", arrow.schema,
+                                                  compression="zstd")
+        self.writers[name].write_table(arrow.cast(self.writers[name].schema))
+
+    def chunk(self, chunk: Chunk, result: _ChunkResult) -> None:
+        for t in TRUTH_TABLES:
+            self.write(t, chunk[t])
+        if not self.include_duplicates:  # the injected duplicates, still to be enrolled
+            dup = chunk["persons"].filter(
+                pl.col("person_key").is_in(chunk["duplicate_of"]["person_key"].to_list()))
+            self.write("duplicate_persons", dup)
+        self.write("person_ids", result.person_ids)
+        self.write("household_ids", result.household_ids)
+
+    def close(self) -> None:
+        for w in self.writers.values():
+            w.close()
+        empties = {**{t: SCHEMAS[t] for t in TRUTH_TABLES},
+                   "duplicate_persons": SCHEMAS["persons"],
+                   "person_ids": {"person_key": pl.Int64, "idcs": pl.String},
+                   "household_ids": {"household_key": pl.Int64, "reference": pl.String}}
+        for name, schema in empties.items():
+            if name not in self.writers and (name != "duplicate_persons"
+                                             or not self.include_duplicates):
+                pl.DataFrame(schema=schema).write_parquet(self.out / f"{name}.parquet")
+
+
+def population_load(scope: str | None, seed: int, options: Options | None = None, *,
+                    include_duplicates: bool = False, truth_dir: str | Path | None = None,
+                    actor: Actor = SYSTEM,
+                    progress: Callable[[LoadSummary], None] | None = None) -> LoadSummary:
+    """Generate the population of `scope` (commune, province or region code; None: Morocco)
+    and write it into the register, chunk by chunk, each chunk in its own transaction.
+
+    `include_duplicates` also enrols the generator's injected duplicate persons (each with its
+    own IDCS, in no household: the register then holds the duplicates that deduplication must
+    find). `truth_dir` receives the hidden truth as Parquet. `progress` is called after each
+    chunk with the running summary.
+    """
+    started = time.perf_counter()
+    summary = LoadSummary(scope=scope, seed=seed,
+                          method="copy" if connection.vendor == "postgresql" else "bulk_create",
+                          truth_dir=Path(truth_dir) if truth_dir is not None else None)
+    truth = _TruthWriter(summary.truth_dir, include_duplicates) if summary.truth_dir else None
+    try:
+        for chunk in generate(scope, seed, options):
+            for attempt in range(CHUNK_RETRIES):
+                try:
+                    with transaction.atomic():
+                        result = _load_chunk(chunk, include_duplicates=include_duplicates,
+                                             actor=actor, scope=scope, seed=seed)
+                    break
+                except IntegrityError:  # an IDCS or reference taken meanwhile: draw again
+                    if attempt == CHUNK_RETRIES - 1:
+                        raise
+            if truth is not None:
+                truth.chunk(chunk, result)
+            for name, count in result.rows.items():
+                summary.rows[name] = summary.rows.get(name, 0) + count
+            summary.households += result.rows["households"]
+            summary.persons += result.rows["persons"]
+            if include_duplicates:
+                summary.duplicates += chunk["duplicate_of"].height
+            summary.seconds = time.perf_counter() - started
+            summary.peak_rss_mb = peak_rss_mb()
+            if progress is not None:
+                progress(summary)
+    finally:
+        if truth is not None:
+            truth.close()
+    summary.seconds = time.perf_counter() - started
+    summary.peak_rss_mb = peak_rss_mb()
+    return summary
