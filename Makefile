@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stamp-lock
 PORT ?= 8000
 
-.PHONY: install messages lint typecheck test demo bench lock clean
+.PHONY: install messages lint typecheck test demo bench lock snapshots clean
 
 $(STAMP): requirements/lock.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ demo: install messages
 
 bench: install
 	$(PY) bench/run.py
+
+snapshots: install
+	UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q sijill/core/tests/test_openapi.py
 
 lock: install
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements/lock.txt

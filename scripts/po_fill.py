@@ -19,7 +19,8 @@ def quote(text: str) -> str:
 
 def fill(po_path: str, translations: dict[str, str]) -> int:
     out: list[str] = []
-    lines = open(po_path, encoding="utf-8").read().split("\n")
+    with open(po_path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
     i = filled = 0
     while i < len(lines):
         line = lines[i]
@@ -49,9 +50,11 @@ def fill(po_path: str, translations: dict[str, str]) -> int:
         out.append(re.sub(r'^"Language: \\n"$', line, line))
         i += 1
     text = "\n".join(out).replace("#, fuzzy\nmsgid \"\"", "msgid \"\"", 1)
-    open(po_path, "w", encoding="utf-8").write(text)
+    with open(po_path, "w", encoding="utf-8") as f:
+        f.write(text)
     return filled
 
 
 if __name__ == "__main__":
-    print(fill(sys.argv[1], json.load(open(sys.argv[2], encoding="utf-8"))))
+    with open(sys.argv[2], encoding="utf-8") as f:
+        print(fill(sys.argv[1], json.load(f)))

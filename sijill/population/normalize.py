@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _AR_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _AR_MAP = str.maketrans({
@@ -22,12 +23,14 @@ ARABIC_NAME = re.compile(r"^[\u0621-\u065f\u0670\u0640\u06a4\u06a9\u06af\u06ad\u
 LATIN_NAME = re.compile(r"^[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0152\u0153' \-]+$")
 
 
+@lru_cache(maxsize=1 << 16)
 def arabic(text: str) -> str:
     """Canonical Arabic spelling: no diacritics, unified letters, single spaces."""
     text = _AR_DIACRITICS.sub("", text).translate(_AR_MAP)
     return " ".join(_AR_KEEP.sub(" ", text).split())
 
 
+@lru_cache(maxsize=1 << 16)
 def arabic_key(text: str) -> str:
     """Blocking key: canonical spelling without spaces or the leading article ال."""
     joined = arabic(text).replace(" ", "")
@@ -36,6 +39,7 @@ def arabic_key(text: str) -> str:
     return joined
 
 
+@lru_cache(maxsize=1 << 16)
 def latin(text: str) -> str:
     """Lower-case ASCII letters and single spaces (accents and punctuation removed)."""
     decomposed = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "oe"))
@@ -51,6 +55,7 @@ _FOLDS = [
 _SUN_ASSIMILATED = re.compile(r"^e([tdsznrlx])\1")
 
 
+@lru_cache(maxsize=1 << 16)
 def latin_key(text: str) -> str:
     """Consonant skeleton of a Latin transliteration, robust to Moroccan spelling variants."""
     words = latin(text).split()

@@ -21,11 +21,6 @@ class Candidate:
     score: float
 
 
-def _as_identity(p: Person) -> Identity:
-    return Identity(p.first_name_ar, p.family_name_ar, p.first_name_latin, p.family_name_latin,
-                    p.sex, p.birth_date, p.birth_year_only)
-
-
 def person_probable_duplicates(*, identity: Identity, limit: int = 10,
                                min_score: float | None = None) -> list[Candidate]:
     """Scored candidates for an identity, best first.
@@ -56,13 +51,14 @@ def person_probable_duplicates(*, identity: Identity, limit: int = 10,
     if first_ar:
         block |= Q(first_key_ar=first_ar, birth_date__in=dates)
     rows = (Person.objects.filter(block).exclude(status=Person.Status.RETIRED)
-            .only("idcs", "first_name_ar", "family_name_ar", "first_name_latin",
-                  "family_name_latin", "sex", "birth_date", "birth_year_only", "status")
+            .values_list("pk", "first_name_ar", "family_name_ar", "first_name_latin",
+                         "family_name_latin", "sex", "birth_date", "birth_year_only")
             [:_BLOCK_LIMIT])
-    scored = [Candidate(p, score(identity, _as_identity(p))) for p in rows]
-    scored = [c for c in scored if c.score >= min_score]
-    scored.sort(key=lambda c: -c.score)
-    return scored[:limit]
+    scored = sorted(((score(identity, Identity(*row[1:])), row[0]) for row in rows),
+                    reverse=True)
+    best = [(value, pk) for value, pk in scored[:limit] if value >= min_score]
+    people = Person.objects.in_bulk([pk for _, pk in best])
+    return [Candidate(people[pk], value) for value, pk in best]
 
 
 def person_get(*, idcs: str) -> Person | None:

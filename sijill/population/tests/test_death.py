@@ -35,7 +35,8 @@ def test_a_death_in_the_future_is_refused(as_partner, person_factory):
     assert Person.objects.get(pk=person.pk).status == "active"
 
 
-def test_listeners_hear_of_the_death_after_commit(person_factory, django_capture_on_commit_callbacks):
+def test_listeners_hear_of_the_death_after_commit(person_factory,
+                                                  django_capture_on_commit_callbacks):
     from sijill.accounts.actors import SYSTEM
     from sijill.population.services import person_record_death
 

@@ -1,0 +1,43 @@
+"""The OpenAPI schema is pinned: an API change must be deliberate.
+
+After an intended change, accept it with `make snapshots` (UPDATE_SNAPSHOTS=1) and commit the file.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+SNAPSHOT = Path(__file__).with_name("openapi.snapshot.json")
+
+
+def _schema():
+    from sijill.core.api import api
+
+    return json.loads(json.dumps(api.get_openapi_schema(), sort_keys=True, default=str))
+
+
+def test_the_openapi_schema_matches_its_snapshot():
+    current = _schema()
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(json.dumps(current, indent=1, sort_keys=True, ensure_ascii=False)
+                            + "\n")
+    pinned = json.loads(SNAPSHOT.read_text())
+    changed = sorted(set(current["paths"]) ^ set(pinned["paths"]))
+    assert current == pinned, (
+        f"the API changed (paths added or removed: {changed or 'none'}); if deliberate, run "
+        "`make snapshots` and commit sijill/core/tests/openapi.snapshot.json")
+
+
+@pytest.mark.django_db
+def test_the_schema_is_served_at_api_openapi_json(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.json()["info"]["title"] == "Sijill API"
+    assert "/api/v1/persons" in response.json()["paths"]
+
+
+@pytest.mark.django_db
+def test_the_docs_page_is_served(client):
+    assert client.get("/api/docs").status_code == 200
