@@ -50,3 +50,17 @@ def test_the_history_lists_every_version(as_agent_a, person_factory):
     history = as_agent_a.get(f"persons/{person.idcs}/history").json()
     assert [v["version"] for v in history] == [1]
     assert history[0]["data"]["cnie"] == person.cnie
+
+
+def test_a_super_user_browses_the_register_in_the_admin_read_only(client, admin_user,
+                                                                  person_factory):
+    person = person_factory()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/population/person/?q={person.idcs}")
+    assert page.status_code == 200 and person.idcs in page.content.decode()
+    assert client.get(f"/admin/population/person/{person.pk}/delete/").status_code == 403
+
+
+def test_an_agent_cannot_open_the_admin(client, agent_a):
+    client.force_login(agent_a)
+    assert client.get("/admin/population/person/").status_code == 302
