@@ -1,12 +1,14 @@
 """Demo data for `make demo`: service centres, staff sign-ins, tokens and a synthetic population.
 
 Safe to run again: accounts are kept, tokens are renewed (their raw values are only shown once),
-and the population is only generated on an empty register.
+and the population is only generated on an empty register: a few thousand households of
+Rabat-Salé-Kénitra (region 04, the pilot region open for registration), loaded through the bulk
+path (`sijill.synthetic.load`), the hidden truth written to var/synthetic/demo-<seed>.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +17,10 @@ from django.db import transaction
 
 from sijill.accounts.auth import token_create
 from sijill.accounts.models import ApiToken, User
+from sijill.households.models import Household
 from sijill.population.models import Person
+from sijill.synthetic.generate import Options
+from sijill.synthetic.load import population_load
 from sijill.testing import factories
 
 DEMO_USERS = [
@@ -24,16 +29,27 @@ DEMO_USERS = [
     ("analyst", "analyst", None),
     ("admin", "admin", None),
 ]
+#: (commune, households): the first households of each, about 3,000 in all.
+DEMO_POPULATION = [
+    ("04.421.01.07", 785),  # Touarga (Rabat prefecture), whole commune
+    ("04.421.01.0", 700),  # Rabat
+    ("04.441.01.0", 700),  # Salé
+    ("04.501.01.07", 400),  # Témara (Skhirate-Témara)
+    ("04.281.01.01", 400),  # Kénitra
+]
+DEMO_SEED = 2024
+CITIZEN_PROVINCE = "04.421"  # the demo citizen declares the first household loaded in Rabat
 
 
 class Command(BaseCommand):
     help = "Load the demo registry (idempotent) and print the demo sign-ins."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--persons", type=int, default=300)
+        parser.add_argument("--seed", type=int, default=DEMO_SEED)
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        out = self.stdout.write
         centres = {
             "rabat-agdal": factories.centre_create(code="rabat-agdal", commune="04.421.01.0",
                                                    provinces=["04.421", "04.441", "04.501"]),
@@ -46,14 +62,19 @@ class Command(BaseCommand):
                 factories.user_create(username=username, role=role,
                                       centre=centres[centre] if centre else None)
         if not Person.objects.exists():
-            for i in range(options["persons"]):
-                factories.person_create(birth_date=date(1940 + i % 60, 1 + i % 12, 1 + i % 28))
+            truth = Path(settings.VAR_DIR) / "synthetic" / f"demo-{options['seed']}"
+            for commune, households in DEMO_POPULATION:
+                summary = population_load(commune, options["seed"],
+                                          Options(max_households=households),
+                                          truth_dir=truth / commune)
+                out(f"  loaded {summary.households:,} households, {summary.persons:,} persons "
+                    f"of {commune} in {summary.seconds:.1f} s")
+        citizen = _demo_citizen()
         ApiToken.objects.filter(name="Demo partner (identity verification)").delete()
         _, partner_key = token_create(name="Demo partner (identity verification)",
                                       role="partner", purpose="identity verification demo")
         port = settings.DEMO_PORT
         base = f"http://127.0.0.1:{port}"
-        out = self.stdout.write
         out("")
         out("Sijill demo registry is ready.")
         out(f"  API docs:        {base}/api/docs")
@@ -61,8 +82,25 @@ class Command(BaseCommand):
         out(f"  Back-office:     {base}/admin/  (admin)")
         out(f"  Health:          {base}/healthz")
         out(f"  Persons enrolled: {Person.objects.count()}")
+        out(f"  Households registered: {Household.objects.count()}")
         out("Demo sign-ins (password for all: " + factories.DEMO_PASSWORD + "):")
         for username, role, centre in DEMO_USERS:
             out(f"  {username:<15} {role:<8} {centre or ''}")
+        if citizen is not None:
+            user, household = citizen
+            out(f"  {user.username:<15} citizen  declarant of household {household.reference} "
+                f"({household.commune.name_fr}); sign in with the IDCS {user.idcs} as user name")
         out(f"Partner token (identity verification): {partner_key}")
         out("")
+
+
+def _demo_citizen() -> tuple[User, Household] | None:
+    """The citizen account of the declarant of the first household loaded in Rabat."""
+    household = (Household.objects.select_related("declarant", "commune")
+                 .filter(commune__province_id=CITIZEN_PROVINCE).order_by("id").first())
+    if household is None:
+        return None
+    idcs = household.declarant.idcs
+    user = User.objects.filter(idcs=idcs).first() or factories.user_create(
+        username=idcs, role="citizen", idcs=idcs)
+    return user, household
