@@ -43,3 +43,25 @@ def test_labels_of_declared_values_are_translatable():
 
     with translation.override("en"):
         assert str(Relationship.HEAD.label) == "Household head"
+
+
+@pytest.mark.skipif(not TRANSLATED, reason="sijill/locale/{ar,fr} not compiled yet")
+def test_the_rollout_refusal_is_explained_in_french(as_admin, person_factory):
+    r = as_admin.post("households", registration_payload([(person_factory(), "head")],
+                                                         commune="06.141.01.0"), lang="fr")
+    assert r.json()["error"]["fields"][0]["message"] == (
+        "L'inscription n'est pas encore ouverte à Casablanca et aucune date d'ouverture n'a "
+        "été fixée.")
+
+
+@pytest.mark.skipif(not TRANSLATED, reason="sijill/locale/{ar,fr} not compiled yet")
+def test_the_conflict_names_the_person_in_arabic(as_agent_a, person_factory):
+    from sijill.households.tests.factories import household_create
+
+    taken = person_factory()
+    household_create(members=[(taken, "head")])
+    r = as_agent_a.post("households", registration_payload([(person_factory(), "head"),
+                                                            (taken, "sibling")]), lang="ar")
+    assert r.status_code == 409
+    message = r.json()["error"]["message"]
+    assert taken.idcs in message and "أسرة أخرى" in message
