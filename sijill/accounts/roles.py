@@ -31,18 +31,22 @@ class Perm(StrEnum):
     HOUSEHOLD_REGISTER = "household.register"  # register, add/remove members, update
     HOUSEHOLD_READ = "household.read"
     HOUSEHOLD_PROCESS = "household.process"  # move through verifying/scored/notified/rejected
+    SCORE_READ = "score.read"  # a household's index and its explanation (object-level limits)
+    FORMULA_MANAGE = "formula.manage"  # formula versions: list, import, export; impact reports
+    FORMULA_ACTIVATE = "formula.activate"  # activate a version (rescores the whole registry)
 
 
 GRANTS: dict[str, frozenset[Perm]] = {
-    Role.CITIZEN: frozenset({Perm.PERSON_READ, Perm.HOUSEHOLD_REGISTER, Perm.HOUSEHOLD_READ}),
+    Role.CITIZEN: frozenset({Perm.PERSON_READ, Perm.HOUSEHOLD_REGISTER, Perm.HOUSEHOLD_READ,
+                             Perm.SCORE_READ}),
     Role.AGENT: frozenset({Perm.PERSON_ENROL, Perm.PERSON_READ, Perm.PERSON_SEARCH,
                            Perm.ENROLMENT_DECIDE, Perm.HOUSEHOLD_REGISTER,
-                           Perm.HOUSEHOLD_READ}),
+                           Perm.HOUSEHOLD_READ, Perm.SCORE_READ}),
     Role.VERIFIER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ,
                               Perm.HOUSEHOLD_PROCESS}),
     Role.REVIEWER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ}),
     Role.PROGRAM: frozenset(),
     Role.PARTNER: frozenset({Perm.IDENTITY_VERIFY, Perm.PERSON_RECORD_DEATH}),
-    Role.ANALYST: frozenset(),
+    Role.ANALYST: frozenset({Perm.FORMULA_MANAGE}),  # aggregates only, never a household
     Role.ADMIN: frozenset(Perm),
 }
