@@ -1,0 +1,184 @@
+"""Bulk import: a documented CSV/Parquet layout, all or nothing, every bad row reported."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from django.core.management import call_command
+
+from sijill.accounts.actors import SYSTEM
+from sijill.audit.models import AuditEntry
+from sijill.households.bulk import COLUMNS, households_import
+from sijill.households.models import DeclarationVersion, Household, MemberDeclaration, Membership
+from sijill.households.tests.factories import household_data, member_data
+from sijill.population.models import Person
+from sijill.population.services import idcs_allocate_many, person_record_death
+
+pytestmark = pytest.mark.django_db
+
+
+def persons_bulk(count: int, *, birth_date: date = date(1980, 6, 1)) -> list[str]:
+    """Enrol `count` persons directly (a fixture for volume, not the enrolment path)."""
+    numbers = idcs_allocate_many(count=count)
+    Person.objects.bulk_create([
+        Person(idcs=n, first_name_ar="محمد", family_name_ar="بناني", first_name_latin="Mohammed",
+               family_name_latin="Bennani", first_key_ar="محمد", family_key_ar="بناني",
+               first_key_latin="MHMD", family_key_latin="BNN", sex="M", birth_date=birth_date,
+               birth_year=birth_date.year, enrolment_basis="document",
+               enrolment_channel="bulk") for n in numbers], batch_size=2000)
+    return numbers
+
+
+def rows_for(households: list[list[str]], commune: str = "04.421.01.0") -> list[dict[str, Any]]:
+    """One row per member; the first member of each household is its head and declarant."""
+    rows = []
+    for i, members in enumerate(households):
+        place = {"household_key": f"H{i:06d}", "commune": commune, "milieu": "urban",
+                 "address": f"{i} avenue Mohammed V", "declarant_idcs": members[0],
+                 "notice_language": "fr", **household_data(rooms=1 + i % 5, cows=i % 3)}
+        for j, idcs in enumerate(members):
+            rows.append({**place, **member_data(idcs, "head" if j == 0 else "child",
+                                                literate=j % 2 == 0)})
+    return rows
+
+
+def write(tmp_path: Path, rows: list[dict[str, Any]], suffix: str = ".csv") -> Path:
+    frame = pl.DataFrame(rows).select(COLUMNS)
+    path = tmp_path / f"households{suffix}"
+    if suffix == ".csv":
+        frame.write_csv(path)
+    else:
+        frame.write_parquet(path)
+    return path
+
+
+def test_a_valid_file_imports_every_household_with_its_members_and_declaration(tmp_path):
+    people = persons_bulk(50)
+    households = [people[i:i + 2] for i in range(0, 40, 2)] + [[p] for p in people[40:]]
+    result = households_import(path=write(tmp_path, rows_for(households)), actor=SYSTEM)
+    assert result.ok, result.errors[:5]
+    assert (result.households, result.members) == (30, 50)
+    assert Household.objects.filter(status="submitted").count() == 30
+    assert Membership.objects.filter(end_date__isnull=True).count() == 50
+    assert DeclarationVersion.objects.count() == 30
+    assert MemberDeclaration.objects.count() == 50
+    assert AuditEntry.objects.filter(action="bulk_import").get().detail["households"] == 30
+
+
+def test_an_imported_household_reads_back_as_declared(tmp_path, as_agent_a):
+    people = persons_bulk(2)
+    rows = rows_for([people])
+    households_import(path=write(tmp_path, rows))
+    household = Household.objects.get()
+    out = as_agent_a.get(f"households/{household.reference}").json()
+    assert out["declaration"]["household"] == household_data(rooms=1, cows=0)
+    assert out["declaration"]["members"] == [
+        member_data(people[0], "head", literate=True),
+        member_data(people[1], "child", literate=False)]
+    assert out["head_idcs"] == people[0] and out["notice_language"] == "fr"
+    assert [(e["from_status"], e["to_status"]) for e in
+            as_agent_a.get(f"households/{household.reference}/history").json()] == [
+        ("", "submitted")]
+
+
+def test_a_parquet_file_imports_the_same_way(tmp_path):
+    people = persons_bulk(6)
+    result = households_import(path=write(tmp_path, rows_for([people[:3], people[3:]]),
+                                          ".parquet"))
+    assert result.ok, result.errors
+    assert Household.objects.count() == 2
+
+
+@pytest.mark.slow
+def test_ten_thousand_households_with_three_bad_rows_import_nothing_and_report_exactly_those(
+        tmp_path):
+    people = persons_bulk(12_000)
+    households = [people[i:i + 2] for i in range(0, 4000, 2)] + [[p] for p in people[4000:]]
+    assert len(households) == 10_000
+    rows = rows_for(households)
+    # 1: a single-person household declares -3 rooms
+    rows[5000]["rooms"] = "-3"
+    # 2: a child's IDCS is mistyped (check digit)
+    idcs = rows[11]["idcs"]
+    rows[11]["idcs"] = idcs[:-1] + str((int(idcs[-1]) + 1) % 10)
+    # 3: an unknown marital status
+    rows[9000]["marital_status"] = "complicated"
+    result = households_import(path=write(tmp_path, rows))
+    assert not result.ok
+    assert sorted({e.row for e in result.errors}) == [12, 5001, 9001]
+    by_row = {e.row: (e.field, e.code) for e in result.errors}
+    assert by_row[5001] == ("rooms", "out_of_range")
+    assert by_row[12][0] == "idcs"
+    assert by_row[9001] == ("marital_status", "invalid_choice")
+    assert not Household.objects.exists() and not Membership.objects.exists()
+
+
+def test_every_rule_of_registration_is_checked_per_row(tmp_path):
+    people = persons_bulk(9)
+    minor = persons_bulk(1, birth_date=date(date.today().year - 10, 1, 1))[0]
+    stranger = idcs_allocate_many(count=1)[0]
+    person_record_death(actor=SYSTEM, idcs=people[8], death_date=date(2024, 1, 1))
+    rows = rows_for([[people[0], people[1]], [people[2]], [people[3]], [minor],
+                     [people[4], people[5]], [people[6], stranger], [people[7], people[8]]])
+    rows[1]["relationship"] = "head"        # row 2: second head
+    rows[3]["relationship"] = "spouse"      # row 4: household without a head
+    rows[5]["address"] = "elsewhere"        # row 6: differs from the household's first row
+    rows[6]["idcs"] = people[0]             # row 7: listed twice in the file
+    result = households_import(path=write(tmp_path, rows))
+    codes = {(e.row, e.field, e.code) for e in result.errors}
+    assert (2, "relationship", "several_heads") in codes
+    assert (4, "relationship", "no_head") in codes
+    assert (5, "declarant_idcs", "declarant_not_adult") in codes
+    assert (7, "address", "household_mismatch") in codes
+    assert (9, "idcs", "not_enrolled") in codes
+    assert (11, "idcs", "deceased") in codes
+    assert (7, "idcs", "duplicate_member") in codes
+    assert not Household.objects.exists()
+
+
+def test_a_person_already_in_a_household_is_a_bad_row(tmp_path):
+    people = persons_bulk(2)
+    path = write(tmp_path, rows_for([people]))
+    assert households_import(path=path).ok
+    again = households_import(path=path)
+    assert {(e.row, e.code) for e in again.errors} == {(1, "in_another_household"),
+                                                       (2, "in_another_household")}
+    assert Household.objects.count() == 1
+
+
+def test_a_commune_not_yet_open_is_reported(tmp_path):
+    people = persons_bulk(1)
+    result = households_import(path=write(tmp_path, rows_for([people], commune="06.141.01.0")))
+    assert [(e.row, e.field, e.code) for e in result.errors] == [
+        (1, "commune", "rollout_not_open")]
+
+
+def test_a_missing_column_is_reported_before_anything_else(tmp_path):
+    people = persons_bulk(1)
+    rows = [{k: v for k, v in r.items() if k != "cows"} for r in rows_for([people])]
+    path = tmp_path / "h.csv"
+    pl.DataFrame(rows).write_csv(path)
+    result = households_import(path=path)
+    assert [(e.row, e.field, e.code) for e in result.errors] == [(0, "cows", "missing_column")]
+
+
+def test_the_command_prints_the_report_and_fails(tmp_path, capsys):
+    people = persons_bulk(1)
+    rows = rows_for([people])
+    rows[0]["cars"] = "many"
+    path = write(tmp_path, rows)
+    with pytest.raises(SystemExit) as exit_:
+        call_command("import_households", str(path))
+    assert exit_.value.code == 1
+    out = capsys.readouterr().out
+    assert "row,field,code,reason" in out and "1,cars,not_an_integer" in out
+
+
+def test_the_command_imports_a_good_file(tmp_path, capsys):
+    people = persons_bulk(3)
+    call_command("import_households", str(write(tmp_path, rows_for([people]))))
+    assert "imported 1 households (3 members)" in capsys.readouterr().out
