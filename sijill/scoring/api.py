@@ -13,7 +13,7 @@ by @idempotent in the decorator's module, where the schema names are unknown.
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils import translation
 from ninja import Field, Router, Schema
 
@@ -132,6 +132,15 @@ class FormulaDetailOut(FormulaOut):
 class FormulaImportIn(Schema):
     yaml: str = Field(..., min_length=1, max_length=2_000_000,
                       description="The formula document (see sijill/scoring/formulas/README.md).")
+
+
+class FormulaExportOut(Schema):
+    id: int
+    identifier: str
+    version: str
+    status: str
+    filename: str
+    yaml: str
 
 
 class ThresholdIn(Schema):
@@ -267,14 +276,14 @@ def formula_detail(request: HttpRequest, pk: int):  # type: ignore[no-untyped-de
     return _formula_detail(services.formula_get(actor=request.auth, pk=pk))  # type: ignore[attr-defined]
 
 
-@router.get("/scoring/formulas/{pk}/export", response={200: str, **ERRORS},
-            summary="A formula version as YAML")
+@router.get("/scoring/formulas/{pk}/export", response={200: FormulaExportOut, **ERRORS},
+            summary="A formula version as a YAML document (re-importable)")
 def formula_export(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
     text = services.formula_export(actor=request.auth, pk=pk)  # type: ignore[attr-defined]
     fv = FormulaVersion.objects.get(pk=pk)
-    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{fv.identifier}-{fv.version}.yaml"'
-    return response
+    return FormulaExportOut(id=fv.pk, identifier=fv.identifier, version=fv.version,
+                            status=fv.status, filename=f"{fv.identifier}-{fv.version}.yaml",
+                            yaml=text)
 
 
 @router.post("/scoring/formulas/{pk}/impact", response={202: RunOut, **ERRORS},

@@ -379,6 +379,12 @@ def formula_parse(text: str) -> Formula:
                        % {"problem": str(exc)}) from None
 
 
+def provenance_json(formula: Formula) -> dict[str, Any]:
+    """The provenance as stored with a version (the verification flag always explicit)."""
+    return {**formula.to_dict()["provenance"],
+            "verified_against_official_text": formula.provenance.verified_against_official_text}
+
+
 def _store(*, actor: Actor, formula: Formula) -> FormulaVersion:
     formula = formula.with_status(FormulaStatus.DRAFT)
     if FormulaVersion.objects.filter(identifier=formula.identifier,
@@ -390,7 +396,7 @@ def _store(*, actor: Actor, formula: Formula) -> FormulaVersion:
         with transaction.atomic():
             fv = FormulaVersion.objects.create(
                 identifier=formula.identifier, version=formula.version, name=formula.name,
-                status=FormulaVersion.Status.DRAFT, provenance=formula.to_dict()["provenance"],
+                status=FormulaVersion.Status.DRAFT, provenance=provenance_json(formula),
                 effective_date=formula.effective_date, provisional=formula.is_provisional,
                 definition=formula.to_yaml(), created_by=actor.label)
             audit_record(actor=actor, action="import", entity="formula_version",

@@ -21,7 +21,9 @@ def install(apps, schema_editor):
     FormulaVersion.objects.create(
         identifier=formula.identifier, version=formula.version, name=formula.name,
         status="active" if active else "draft",
-        provenance=formula.to_dict()["provenance"], effective_date=formula.effective_date,
+        provenance={**formula.to_dict()["provenance"], "verified_against_official_text":
+                    formula.provenance.verified_against_official_text},
+        effective_date=formula.effective_date,
         provisional=formula.is_provisional, definition=text, created_by="migration",
         activated_at=now if active else None, activated_by="migration" if active else "")
 
