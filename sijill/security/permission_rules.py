@@ -62,6 +62,19 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     # Processing steps (to "verifying" in the test) are the verifier's; cancelling is the
     # declarant's or an agent's (HOUSEHOLD_REGISTER), tested in the households app.
     ("POST", "/api/v1/households/{reference}/transitions"): only("verifier", "admin"),
+    # Scoring. A household's index: its own citizen, agents of its province, administrators
+    # (verifiers and reviewers have no SCORE_READ). Formulas and runs hold aggregates only:
+    # analysts and administrators; activation (rescoring everyone) is the administrator's.
+    ("GET", "/api/v1/households/{reference}/score"): only("agent_a", "admin"),
+    ("GET", "/api/v1/households/{reference}/score/explanation"): only("agent_a", "admin"),
+    ("GET", "/api/v1/scoring/formulas"): only("analyst", "admin"),
+    ("POST", "/api/v1/scoring/formulas"): only("analyst", "admin"),
+    ("GET", "/api/v1/scoring/formulas/{pk}"): only("analyst", "admin"),
+    ("GET", "/api/v1/scoring/formulas/{pk}/export"): only("analyst", "admin"),
+    ("POST", "/api/v1/scoring/formulas/{pk}/impact"): only("analyst", "admin"),
+    ("POST", "/api/v1/scoring/formulas/{pk}/activate"): only("admin"),
+    ("GET", "/api/v1/scoring/runs"): only("analyst", "admin"),
+    ("GET", "/api/v1/scoring/runs/{pk}"): only("analyst", "admin"),
 }
 
 # Rules the code does not honour yet: each is a reported bug, run as a strict xfail, so the

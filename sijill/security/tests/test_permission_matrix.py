@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import sijill.urls  # noqa: F401  (routers are added to the API in the URLconf)
+from sijill.accounts.actors import SYSTEM
 from sijill.accounts.auth import actor_for_user
 from sijill.core.api import api
 from sijill.households.tests.factories import (
@@ -27,6 +28,8 @@ from sijill.households.tests.factories import (
 )
 from sijill.population.models import Person
 from sijill.population.services import person_enrol
+from sijill.scoring import selectors as scoring_selectors
+from sijill.scoring import services as scoring_services
 from sijill.security.permission_rules import ALLOW, KNOWN_GAPS, ROLES, RULES
 from sijill.testing import factories
 
@@ -50,6 +53,8 @@ class World:
     member: Person  # spouse in that household
     household_reference: str
     held_reference: str
+    formula_pk: int
+    run_pk: int
     own_person: Person | None  # the caller's own record (the citizen's), if any
 
     def fresh_person(self) -> Person:
@@ -61,6 +66,9 @@ def _path_params(world: World, method: str, path: str) -> dict[str, str]:
     if "{reference}" in path:
         params["reference"] = (world.held_reference if path.startswith("/api/v1/enrolments/")
                                else world.household_reference)
+    if "{pk}" in path:
+        params["pk"] = str(world.run_pk if path.startswith("/api/v1/scoring/runs/")
+                           else world.formula_pk)
     if "{idcs}" in path:
         params["idcs"] = (world.member.idcs if path.endswith("/members/{idcs}")
                           else world.subject.idcs)
@@ -102,6 +110,8 @@ INPUTS: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     ("POST", "/api/v1/households/{reference}/declarations"): _declaration,
     ("POST", "/api/v1/households/{reference}/members"): _new_member,
     ("POST", "/api/v1/households/{reference}/transitions"): lambda w: {"to": "verifying"},
+    ("POST", "/api/v1/scoring/formulas"): lambda w: {"yaml": "identifier: matrix-test\n"},
+    ("POST", "/api/v1/scoring/formulas/{pk}/impact"): lambda w: {"comparison": "<"},
 }
 
 
@@ -145,8 +155,13 @@ def world(request: Any, agent_a: Any) -> World:
         family_name_latin=original.family_name_latin, sex=original.sex,
         birth_date=original.birth_date)).held
     assert held is not None, "the near-duplicate enrolment should be held"
+    formula = scoring_selectors.formula_current()
+    assert formula is not None, "the default formula is installed by a migration"
+    assert scoring_services.score_household_current(household_id=household.pk) is not None
+    run = scoring_services.impact_start(actor=SYSTEM, formula_pk=formula.pk)
     return World(subject=subject, member=member, household_reference=household.reference,
-                 held_reference=held.reference, own_person=None)
+                 held_reference=held.reference, formula_pk=formula.pk, run_pk=run.pk,
+                 own_person=None)
 
 
 def _caller(request: Any, role: str) -> Any:
