@@ -411,6 +411,16 @@ def _insert(frame: pl.DataFrame, person_ids: dict[str, int], *, actor: Actor, da
     return list(zip(ids, refs, strict=True))
 
 
+def _announce(created: list[tuple[int, str]]) -> None:
+    """Send household_submitted for each imported household; what receivers write (queued
+    scoring tasks) commits once per batch instead of once per household."""
+    for start in range(0, len(created), 5000):
+        with transaction.atomic():
+            for pk, ref in created[start:start + 5000]:
+                household_submitted.send(sender=Household, household_id=pk, reference=ref,
+                                         version=1)
+
+
 def households_import(*, path: Path, actor: Actor = SYSTEM, day: date | None = None,
                       ) -> ImportResult:
     """Validate the whole file; import every household in one transaction, or nothing."""
@@ -430,8 +440,6 @@ def households_import(*, path: Path, actor: Actor = SYSTEM, day: date | None = N
                      detail={"file": path.name, "sha256": digest, "households": len(created),
                              "members": frame.height,
                              "references": [ref for _, ref in created]})
-        transaction.on_commit(lambda: [household_submitted.send(
-            sender=Household, household_id=pk, reference=ref, version=1)
-            for pk, ref in created])
+        transaction.on_commit(lambda: _announce(created))
     result.households, result.members = len(created), frame.height
     return result

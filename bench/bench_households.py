@@ -1,0 +1,164 @@
+"""Social registry benchmarks (issue 3), on PostgreSQL.
+
+- household registrations per second through the API (households of 4-6 members with a full
+  declaration), from --workers processes (default 2);
+- bulk import of --households households (default 100,000; 1-5 members each) in households per
+  second, against a raw COPY of the same file into a bare text table.
+
+Uses its own database (BENCH_DATABASE_URL, default .../sijill_bench_households), recreated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+os.environ.setdefault("BENCH_DATABASE_URL",
+                      "postgres://postgres@127.0.0.1:5432/sijill_bench_households")
+
+from common import postgres_available, report, setup_django_on_bench_db
+
+
+def _persons(count: int) -> list[str]:
+    """Enrol `count` adults with COPY (volume fixture, not the enrolment path)."""
+    import io
+
+    from django.db import connection
+
+    from sijill.population.services import idcs_allocate_many
+
+    numbers = idcs_allocate_many(count=count)
+    buffer = io.StringIO()
+    for n in numbers:
+        buffer.write(f"{n},محمد,بناني,Mohammed,Bennani,محمد,بناني,MHMD,BNN,M,1980-06-01,f,1980,"
+                     "MA,citizen,\"\",\"\",active,document,bulk,1,2025-01-01T00:00:00Z,"
+                     "2025-01-01T00:00:00Z,\"\",\n")
+    cols = ("idcs, first_name_ar, family_name_ar, first_name_latin, family_name_latin, "
+            "first_key_ar, family_key_ar, first_key_latin, family_key_latin, sex, birth_date, "
+            "birth_year_only, birth_year, nationality, residence_status, birth_place_abroad, "
+            "birth_certificate_ref, status, enrolment_basis, enrolment_channel, version, "
+            "created_at, updated_at, phone, cnie")
+    with connection.cursor() as cursor, cursor.copy(
+            f"COPY population_person ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
+        copy.write(buffer.getvalue())
+    return numbers
+
+
+def _body(members: list[str]) -> dict:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from sijill.households.tests.factories import household_data, member_data
+
+    return {"commune": "04.421.01.0", "milieu": "urban", "address": "1 rue de la Paix",
+            "declarant_idcs": members[0], "notice_language": "ar",
+            "household": household_data(),
+            "members": [member_data(m, "head" if i == 0 else "child")
+                        for i, m in enumerate(members)]}
+
+
+def _worker(args: tuple[list[list[str]], int]) -> int:
+    households, _ = args
+    import django
+
+    os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sijill.settings")
+    django.setup()
+    from django.test import Client
+
+    from sijill.accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username="bench-admin"))
+    ok = 0
+    for members in households:
+        r = client.post("/api/v1/households", _body(members), content_type="application/json",
+                        headers={"Idempotency-Key": f"bench-{members[0]}"})
+        ok += r.status_code == 201
+    return ok
+
+
+def bench_api(count: int, workers: int) -> None:
+    from sijill.accounts.models import User
+
+    User.objects.create_user(username="bench-admin", password="bench-password-1", role="admin",
+                             is_staff=True, is_superuser=True)
+    sizes = [4 + i % 3 for i in range(count)]
+    numbers = _persons(sum(sizes))
+    households, at = [], 0
+    for size in sizes:
+        households.append(numbers[at:at + size])
+        at += size
+    parts = [(households[i::workers], i) for i in range(workers)]
+    from django.db import connections
+
+    connections.close_all()
+    start = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        done = sum(pool.map(_worker, parts))
+    elapsed = time.perf_counter() - start
+    report("households.api_registrations", f"{done / elapsed:,.0f}/s",
+           f"{done}/{count} households of 4-6 members, {workers} worker processes, "
+           "target 150/s on 2 cores")
+
+
+def bench_import(count: int) -> None:
+    import polars as pl
+    from django.db import connection
+
+    from sijill.households.bulk import COLUMNS, households_import
+    from sijill.households.tests.factories import household_data, member_data
+
+    sizes = [1 + i % 5 for i in range(count)]
+    numbers = _persons(sum(sizes))
+    rows, at = [], 0
+    base = household_data()
+    for i, size in enumerate(sizes):
+        place = {"household_key": f"H{i}", "commune": "04.441.01.0", "milieu": "urban",
+                 "address": f"{i} rue", "declarant_idcs": numbers[at], "notice_language": "ar",
+                 **base}
+        for j in range(size):
+            rows.append({**place, **member_data(numbers[at + j], "head" if j == 0 else "child")})
+        at += size
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "households.csv"
+        pl.DataFrame(rows).select(COLUMNS).write_csv(path)
+        del rows
+        cols = ", ".join(f'"{c}" text' for c in COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE UNLOGGED TABLE bench_raw ({cols})")
+            start = time.perf_counter()
+            with cursor.copy("COPY bench_raw FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                copy.write(path.read_bytes())
+            raw = time.perf_counter() - start
+            cursor.execute("DROP TABLE bench_raw")
+        start = time.perf_counter()
+        result = households_import(path=path, day=date.today())
+        elapsed = time.perf_counter() - start
+    assert result.ok, result.errors[:5]
+    report("households.bulk_import", f"{count / elapsed:,.0f} households/s",
+           f"{count:,} households, {sum(sizes):,} members in {elapsed:.1f}s; raw COPY of the "
+           f"file {raw:.1f}s; ratio {elapsed / raw:.1f}x (target within 2x)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--api-households", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--households", type=int, default=100_000)
+    args, _ = parser.parse_known_args()
+    if not postgres_available():
+        report("households", "skipped", "PostgreSQL not reachable")
+        return 0
+    setup_django_on_bench_db(fresh=True)
+    bench_api(args.api_households, args.workers)
+    bench_import(args.households)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
