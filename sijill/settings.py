@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "sijill.population",
     "sijill.households",
     "sijill.scoring",
+    "sijill.programs",
     "sijill.synthetic",
 ]
 

@@ -34,6 +34,9 @@ class Perm(StrEnum):
     SCORE_READ = "score.read"  # a household's index and its explanation (object-level limits)
     FORMULA_MANAGE = "formula.manage"  # formula versions: list, import, export; impact reports
     FORMULA_ACTIVATE = "formula.activate"  # activate a version (rescores the whole registry)
+    PROGRAM_MANAGE = "program.manage"  # create and change programs, their rules and tokens
+    PROGRAM_SIMULATE = "program.simulate"  # targeting simulator (aggregates only)
+    PROGRAM_ACCESS = "program.access"  # a program token: its own program's eligibility data
 
 
 GRANTS: dict[str, frozenset[Perm]] = {
@@ -45,8 +48,8 @@ GRANTS: dict[str, frozenset[Perm]] = {
     Role.VERIFIER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ,
                               Perm.HOUSEHOLD_PROCESS}),
     Role.REVIEWER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ}),
-    Role.PROGRAM: frozenset(),
+    Role.PROGRAM: frozenset({Perm.PROGRAM_ACCESS}),  # bound to one program (ProgramToken)
     Role.PARTNER: frozenset({Perm.IDENTITY_VERIFY, Perm.PERSON_RECORD_DEATH}),
-    Role.ANALYST: frozenset({Perm.FORMULA_MANAGE}),  # aggregates only, never a household
+    Role.ANALYST: frozenset({Perm.FORMULA_MANAGE, Perm.PROGRAM_SIMULATE}),  # aggregates only
     Role.ADMIN: frozenset(Perm),
 }

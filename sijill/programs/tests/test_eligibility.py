@@ -1,0 +1,168 @@
+"""Eligibility: each seed program at, just below and just above its threshold, both
+comparisons; conditions; history; re-decisions when a score, the data or the rules change."""
+
+from __future__ import annotations
+
+import pytest
+
+from sijill.accounts.actors import SYSTEM
+from sijill.households.models import Household
+from sijill.households.services import household_transition
+from sijill.programs import eligibility, services
+from sijill.programs.models import EligibilityDecision, Program
+from sijill.programs.tests.factories import family, score
+
+pytestmark = pytest.mark.django_db
+
+EPS = 1e-6
+SEEDS = {"amo-tadamon": 9.3264284, "asd": 9.743001, "school-support": 9.743001,
+         "disability-allowance": 9.743001}
+
+
+def qualifying_family():
+    """A household meeting every seed program's conditions: a schooled child of 9 and a
+    member with a disability."""
+    return family(children=[{"age": 9, "schooling": "public"},
+                            {"age": 12, "schooling": "not_schooled", "disability": "visual"}])
+
+
+def current(program: Program, household: Household) -> EligibilityDecision:
+    return EligibilityDecision.objects.get(program=program, household=household, current=True)
+
+
+def test_the_seed_programs_exist_with_the_published_thresholds():
+    programs = {p.code: p for p in Program.objects.all()}
+    for code, threshold in SEEDS.items():
+        assert programs[code].threshold == threshold
+        assert programs[code].comparison == "<"
+        assert programs[code].status == "active"
+    assert programs["asd"].benefit_minimum == 500 and programs["asd"].benefit_per_child == 250
+
+
+@pytest.mark.parametrize("code", list(SEEDS))
+@pytest.mark.parametrize(("comparison", "offset", "expected"), [
+    ("<", 0.0, False), ("<", -EPS, True), ("<", EPS, False),
+    ("<=", 0.0, True), ("<=", -EPS, True), ("<=", EPS, False),
+])
+def test_each_seed_program_at_just_below_and_just_above_its_threshold(
+        code, comparison, offset, expected):
+    program = Program.objects.get(code=code)
+    if comparison != program.comparison:
+        program = services.program_update(actor=SYSTEM, code=code,
+                                          values={"comparison": comparison})
+    household = qualifying_family()
+    score(household, program.threshold + offset)
+    eligibility.redecide(program, household_ids=[household.pk])
+    decision = current(program, household)
+    assert decision.eligible is expected
+    assert decision.score_ok is expected
+    assert decision.score_value == program.threshold + offset
+    assert decision.threshold == program.threshold
+    assert decision.comparison == comparison
+    assert decision.conditions_met is True
+
+
+def test_conditions_are_recorded_and_decide():
+    program = Program.objects.get(code="school-support")
+    with_child = family(children=[{"age": 8, "schooling": "public"}])
+    out_of_school = family(children=[{"age": 8, "schooling": "not_schooled"}])
+    too_old = family(children=[{"age": 16, "schooling": "public"}])
+    for h in (with_child, out_of_school, too_old):
+        score(h, 8.0)
+    eligibility.redecide(program)
+    assert current(program, with_child).eligible
+    assert current(program, with_child).conditions == {"school_age_child_in_school": True}
+    for h in (out_of_school, too_old):
+        d = current(program, h)
+        assert not d.eligible and d.score_ok and not d.conditions_met
+        assert d.conditions == {"school_age_child_in_school": False}
+
+
+def test_a_household_without_a_current_score_gets_no_decision():
+    program = Program.objects.get(code="asd")
+    household = family()
+    out = eligibility.redecide(program)
+    assert out.examined == 0
+    assert not EligibilityDecision.objects.filter(household=household).exists()
+
+
+def test_redeciding_without_change_writes_nothing_and_history_is_kept():
+    program = Program.objects.get(code="asd")
+    household = family()
+    score(household, 9.0)
+    first = eligibility.redecide(program)
+    assert first.written == 1 and first.changes == [(household.pk, True)]
+    again = eligibility.redecide(program)
+    assert again.written == 0 and again.changes == []
+    updated = services.program_update(actor=SYSTEM, code="asd", values={"threshold": 8.5})
+    out = eligibility.redecide(updated)
+    assert out.changes == [(household.pk, False)]
+    rows = list(EligibilityDecision.objects.filter(program=program, household=household)
+                .order_by("id"))
+    assert [(r.eligible, r.current, r.reason) for r in rows] == [
+        (True, False, "first"), (False, True, "rules")]
+    assert rows[1].previous_eligible is True and rows[1].rules_version == 2
+
+
+def test_a_threshold_change_reuses_the_conditions_results():
+    program = Program.objects.get(code="school-support")
+    households = [family(children=[{"age": 8, "schooling": "public"}]) for _ in range(3)]
+    for i, h in enumerate(households):
+        score(h, 9.0 + i * 0.1)
+    assert eligibility.redecide(program).evaluated == 3
+    updated = services.program_update(actor=SYSTEM, code="school-support",
+                                      values={"threshold": 9.15})
+    out = eligibility.redecide(updated)
+    assert out.evaluated == 0  # the declaration and the conditions did not change
+    assert sorted(e for _, e in out.changes) == [False]
+    assert out.written == 3  # every decision records the new threshold
+
+
+def test_a_condition_change_re_decides_the_affected_households(
+        immediate_tasks, django_capture_on_commit_callbacks):
+    program = Program.objects.get(code="disability-allowance")
+    visual = family(children=[{"age": 10, "disability": "visual"}])
+    physical = family(children=[{"age": 10, "disability": "physical"}])
+    for h in (visual, physical):
+        score(h, 9.0)
+    eligibility.redecide(program)
+    assert current(program, visual).eligible and current(program, physical).eligible
+    with django_capture_on_commit_callbacks(execute=True):
+        services.program_update(actor=SYSTEM, code=program.code, values={"conditions": [
+            {"key": "member_with_disability",
+             "expression": 'members.exists(m, m.disability == "physical")'}]})
+    assert not current(program, visual).eligible
+    assert current(program, visual).reason == "rules"
+    assert current(program, physical).eligible
+
+
+def test_a_new_score_re_decides_the_household(immediate_tasks,
+                                              django_capture_on_commit_callbacks):
+    household = family()
+    with django_capture_on_commit_callbacks(execute=True):
+        score(household, 9.5)
+    asd = Program.objects.get(code="asd")
+    amo = Program.objects.get(code="amo-tadamon")
+    assert current(asd, household).eligible and not current(amo, household).eligible
+
+
+def test_a_household_leaving_the_registry_stops_being_eligible():
+    program = Program.objects.get(code="asd")
+    household = family()
+    score(household, 9.0)
+    eligibility.redecide(program)
+    household_transition(actor=SYSTEM, reference=household.reference, to="cancelled")
+    out = eligibility.redecide(program)
+    assert out.changes == [(household.pk, False)]
+    d = current(program, household)
+    assert d.reason == "registry" and d.score_id is None
+    assert eligibility.redecide(program).written == 0
+
+
+def test_a_closed_program_decides_no_more():
+    household = family()
+    score(household, 9.0)
+    services.program_update(actor=SYSTEM, code="asd", values={"status": "closed"})
+    codes = {o.program for o in eligibility.redecide_all()}
+    assert "asd" not in codes and "amo-tadamon" in codes
+    assert not EligibilityDecision.objects.filter(program__code="asd").exists()

@@ -1,0 +1,152 @@
+"""Signed webhooks of eligibility changes, with retries and exponential backoff.
+
+A change of eligibility (a household becomes eligible or stops being eligible) is queued as a
+delivery to every active subscription of the program, in batches of up to BATCH changes. The
+body is JSON; the headers carry
+
+    X-Sijill-Event-Id:   the delivery's event id (a receiver de-duplicates on it)
+    X-Sijill-Timestamp:  seconds since the epoch when sent
+    X-Sijill-Signature:  sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the secret>
+
+django-tasks does not retry, so a failed attempt schedules the next one itself (run_after) at
+BACKOFF_SECONDS × 2^(attempt − 1), up to MAX_ATTEMPTS; then the delivery is marked failed.
+`deliver_due` re-sends pending deliveries whose time has come (for a backend without deferred
+tasks, or a lost task). A payload names households by reference and head's IDCS, and says
+eligible or not: nothing of the declaration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from sijill.households.models import Household
+from sijill.programs.models import Program, Subscription, WebhookDelivery
+
+BATCH = 500
+MAX_ATTEMPTS = 8
+BACKOFF_SECONDS = 30
+TIMEOUT_SECONDS = 10
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify(secret: str, timestamp: int, body: bytes, signature: str) -> bool:
+    """What a receiver does (documented, and used by the tests)."""
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=BACKOFF_SECONDS * 2 ** max(0, attempts - 1))
+
+
+def _schedule(delivery: WebhookDelivery) -> None:
+    from sijill.programs.tasks import deliver_webhook_task
+
+    task = deliver_webhook_task
+    if delivery.next_attempt_at and task.get_backend().supports_defer:
+        task = task.using(run_after=delivery.next_attempt_at)
+    elif delivery.next_attempt_at:
+        return  # no deferred tasks on this backend: deliver_due() picks it up
+    task.enqueue(delivery_id=delivery.pk)
+
+
+def enqueue_changes(*, program_code: str, changes: Sequence[tuple[int, bool]]) -> int:
+    """Queue deliveries of eligibility changes to the program's subscribers."""
+    program = Program.objects.get(code=program_code)
+    subscriptions = list(Subscription.objects.filter(program=program, active=True))
+    if not subscriptions or not changes:
+        return 0
+    created: list[WebhookDelivery] = []
+    with transaction.atomic():
+        for start in range(0, len(changes), BATCH):
+            batch = changes[start:start + BATCH]
+            names = dict(Household.objects.filter(pk__in=[h for h, _ in batch])
+                         .values_list("pk", "reference"))
+            heads = dict(Household.objects.filter(pk__in=[h for h, _ in batch])
+                         .values_list("pk", "head__idcs"))
+            items = [{"household": names.get(h), "head_idcs": heads.get(h), "eligible": e}
+                     for h, e in batch]
+            for sub in subscriptions:
+                event_id = uuid.uuid4().hex
+                created.append(WebhookDelivery.objects.create(
+                    subscription=sub, event_id=event_id,
+                    payload={"event": "eligibility.changed", "event_id": event_id,
+                             "program": program.code, "changes": items}))
+        for d in created:
+            transaction.on_commit(lambda d=d: _schedule(d))
+    return len(created)
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> str:
+    """POST the body; "" on a 2xx answer, else what went wrong (tests replace this)."""
+    if not url.startswith(("https://", "http://")):
+        return "unsupported URL scheme"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    return "" if 200 <= status < 300 else f"HTTP {status}"
+
+
+def deliver(delivery_id: int) -> str:
+    """One attempt; schedules the next on failure. Returns the delivery's status."""
+    with transaction.atomic():
+        delivery = (WebhookDelivery.objects.select_for_update().select_related("subscription")
+                    .filter(pk=delivery_id).first())
+        if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+            return delivery.status if delivery else "missing"
+        sub = delivery.subscription
+        body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
+        stamp = int(time.time())
+        error = ""
+        try:
+            error = post(sub.url, body, {
+                "Content-Type": "application/json",
+                "X-Sijill-Event-Id": delivery.event_id,
+                "X-Sijill-Timestamp": str(stamp),
+                "X-Sijill-Signature": sign(sub.secret, stamp, body),
+            })
+        except (OSError, ValueError) as exc:
+            error = type(exc).__name__
+        delivery.attempts += 1
+        if not error:
+            delivery.status = WebhookDelivery.Status.DELIVERED
+            delivery.delivered_at, delivery.next_attempt_at = timezone.now(), None
+        elif delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
+        else:
+            delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
+        delivery.last_error = error[:500]
+        delivery.save(update_fields=["status", "attempts", "next_attempt_at", "last_error",
+                                     "delivered_at"])
+        if delivery.status == WebhookDelivery.Status.PENDING:
+            transaction.on_commit(lambda: _schedule(delivery))
+    return delivery.status
+
+
+def deliver_due() -> int:
+    """Attempt every pending delivery whose time has come (a sweeper)."""
+    due = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).filter(
+        next_attempt_at__lte=timezone.now()).values_list("pk", flat=True)
+    return sum(1 for pk in list(due) if deliver(pk))
