@@ -185,8 +185,14 @@ def _out(view: services.HouseholdView) -> HouseholdOut:
 
 
 def _read(request: HttpRequest, reference: str) -> HouseholdOut:
-    return _out(services.household_read(actor=request.auth, reference=reference,  # type: ignore[attr-defined]
-                                        purpose="answer to the caller's request"))
+    return _out(services.household_read(actor=request.auth, reference=reference))  # type: ignore[attr-defined]
+
+
+def _written(reference: str) -> HouseholdOut:
+    """The answer to a write: the household as the (checked, audited) write left it."""
+    view = services.household_view(reference=reference)
+    assert view is not None
+    return _out(view)
 
 
 @router.post("/households", response={201: HouseholdOut, **ERRORS},
@@ -199,7 +205,7 @@ def register(request: HttpRequest, payload: RegistrationIn):  # type: ignore[no-
         notice_language=payload.notice_language, moving=frozenset(payload.moving))
     household = services.household_register(actor=request.auth, data=data,  # type: ignore[attr-defined]
                                             submit=payload.submit)
-    return 201, _read(request, household.reference)
+    return 201, _written(household.reference)
 
 
 @router.get("/households/{reference}", response={200: HouseholdOut, **ERRORS},
@@ -213,7 +219,7 @@ def read(request: HttpRequest, reference: str):  # type: ignore[no-untyped-def]
 @idempotent
 def submit(request: HttpRequest, reference: str):  # type: ignore[no-untyped-def]
     services.household_submit(actor=request.auth, reference=reference)  # type: ignore[attr-defined]
-    return _read(request, reference)
+    return _written(reference)
 
 
 @router.post("/households/{reference}/declarations", response={200: HouseholdOut, **ERRORS},
@@ -223,7 +229,7 @@ def update_declaration(request: HttpRequest, reference: str, payload: Declaratio
     services.household_declaration_update(
         actor=request.auth, reference=reference, declaration=payload.to_declaration(),  # type: ignore[attr-defined]
         declarant_idcs=payload.declarant_idcs, moving=frozenset(payload.moving))
-    return _read(request, reference)
+    return _written(reference)
 
 
 @router.post("/households/{reference}/members", response={200: HouseholdOut, **ERRORS},
@@ -233,7 +239,7 @@ def add_member(request: HttpRequest, reference: str, payload: MemberAddIn):  # t
     member = MemberRecord(**{name: getattr(payload.member, name) for name in MEMBER_FIELDS})
     services.household_member_add(actor=request.auth, reference=reference, member=member,  # type: ignore[attr-defined]
                                   moving=payload.moving)
-    return _read(request, reference)
+    return _written(reference)
 
 
 @router.delete("/households/{reference}/members/{idcs}", response={200: HouseholdOut, **ERRORS},
@@ -241,7 +247,7 @@ def add_member(request: HttpRequest, reference: str, payload: MemberAddIn):  # t
 @idempotent
 def remove_member(request: HttpRequest, reference: str, idcs: str):  # type: ignore[no-untyped-def]
     services.household_member_remove(actor=request.auth, reference=reference, idcs=idcs)  # type: ignore[attr-defined]
-    return _read(request, reference)
+    return _written(reference)
 
 
 @router.get("/households/{reference}/memberships", response={200: list[MemberOut], **ERRORS},
@@ -270,4 +276,4 @@ class TransitionIn(Schema):
 def transition(request: HttpRequest, reference: str, payload: TransitionIn):  # type: ignore[no-untyped-def]
     services.household_transition(actor=request.auth, reference=reference, to=payload.to,  # type: ignore[attr-defined]
                                   note=payload.note)
-    return _read(request, reference)
+    return _written(reference)

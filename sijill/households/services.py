@@ -612,17 +612,27 @@ class HouseholdView:
 def household_read(*, actor: Actor, reference: str, purpose: str = "") -> HouseholdView:
     """A household with its current members and current declaration; the read is audited."""
     actor.require(Perm.HOUSEHOLD_READ)
+    view = household_view(reference=reference)
+    if view is None or not _visible(actor, view.household):
+        raise _not_found()
+    audit_record(actor=actor, action="read", entity="household", entity_id=reference,
+                 subject=view.household.declarant.idcs, purpose=purpose,
+                 detail={"members": sorted(m.person.idcs for m in view.members)})
+    return view
+
+
+def household_view(*, reference: str) -> HouseholdView | None:
+    """The household as a writer just left it, to answer its caller: no access check and no
+    audit entry of its own (the write it answers was checked and audited)."""
     household = (Household.objects.select_related("commune__province", "declarant", "head")
                  .filter(reference=reference).first())
-    if household is None or not _visible(actor, household):
-        raise _not_found()
+    if household is None:
+        return None
     members = list(household.memberships.filter(end_date__isnull=True)
                    .select_related("person").order_by("start_date", "id"))
     version = (DeclarationVersion.objects.filter(household=household,
-                                                 version=household.current_version).first())
-    audit_record(actor=actor, action="read", entity="household", entity_id=reference,
-                 subject=household.declarant.idcs, purpose=purpose,
-                 detail={"members": sorted(m.person.idcs for m in members)})
+                                                 version=household.current_version)
+               .select_related("declarant").first())
     return HouseholdView(household=household, members=members, declaration=version)
 
 
