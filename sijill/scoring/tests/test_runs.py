@@ -1,0 +1,215 @@
+"""Runs over the whole registry: a rescore that resumes after a failure, an impact report that
+counts threshold crossings by region and milieu, and both through the real database worker."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.db import connection
+
+from sijill.accounts.actors import SYSTEM
+from sijill.scoring import selectors, services
+from sijill.scoring.engine import score_household
+from sijill.scoring.engine.formula import DEFAULT_FORMULA_FILE
+from sijill.scoring.models import FormulaVersion, Score, ScoringRun
+from sijill.scoring.tests.factories import current_declaration, random_household, register
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def shifted_draft(version: str, urban: float, rural: float) -> FormulaVersion:
+    """A draft equal to the shipped formula with its milieu constants moved."""
+    data = yaml.safe_load(DEFAULT_FORMULA_FILE.read_text(encoding="utf-8"))
+    data["version"] = version
+    data["milieux"]["urban"]["constant"] += urban
+    data["milieux"]["rural"]["constant"] += rural
+    return services.formula_import(actor=SYSTEM, text=yaml.safe_dump(data, allow_unicode=True))
+
+
+@pytest.fixture
+def registry(db):
+    rng = random.Random(11)
+    return [random_household(rng) for _ in range(12)]
+
+
+@pytest.mark.django_db
+def test_a_failed_rescore_resumes_from_what_is_already_scored(registry):
+    fv = selectors.formula_current()
+    run = ScoringRun.objects.create(kind="rescore", formula=fv, created_by="test")
+    calls = []
+
+    def fail_after_first_chunk(n):
+        calls.append(n)
+        raise RuntimeError("worker killed")
+
+    with pytest.raises(RuntimeError):
+        services.rescore_run(run, chunk_size=5, on_chunk=fail_after_first_chunk)
+    run.refresh_from_db()
+    assert run.status == "failed" and "worker killed" in run.error
+    assert Score.objects.filter(formula=fv).count() == 5 == run.done
+    services.rescore_run(run, chunk_size=5)
+    run.refresh_from_db()
+    assert run.status == "done" and run.done == run.total == len(registry)
+    assert run.result["written"] == len(registry) - 5
+    assert Score.objects.filter(formula=fv).count() == len(registry)
+    # A third run writes nothing: everything is scored once.
+    services.rescore_run(run, chunk_size=5)
+    run.refresh_from_db()
+    assert run.result["written"] == 0 and Score.objects.count() == len(registry)
+
+
+@pytest.mark.django_db
+def test_a_rescore_skips_drafts_and_scores_only_current_declarations(registry):
+    draft = register(submit=False)
+    fv = selectors.formula_current()
+    run = ScoringRun.objects.create(kind="rescore", formula=fv, created_by="test")
+    services.rescore_run(run)
+    assert not Score.objects.filter(household=draft).exists()
+    for h in registry:
+        assert Score.objects.get(household=h).declaration == current_declaration(h)
+
+
+@pytest.mark.django_db
+def test_a_rescore_stops_when_its_formula_is_retired(registry):
+    fv = selectors.formula_current()
+    run = ScoringRun.objects.create(kind="rescore", formula=fv, created_by="test")
+    FormulaVersion.objects.filter(pk=fv.pk).update(status="retired")
+    services.rescore_run(run)
+    run.refresh_from_db()
+    assert run.status == "done" and run.result["stopped"] == "formula retired"
+
+
+def expected_counts(households, before, after, value, compare):
+    out = {"before": 0, "after": 0, "entering": 0, "leaving": 0}
+    for h in households:
+        data = services.engine_input(current_declaration(h))
+        b = compare(score_household(before, data).value, value)
+        a = compare(score_household(after, data).value, value)
+        out["before"] += b
+        out["after"] += a
+        out["entering"] += a and not b
+        out["leaving"] += b and not a
+    return out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("comparison", ["<", "<="])
+def test_the_impact_report_counts_crossings_by_threshold_region_and_milieu(registry,
+                                                                           comparison):
+    baseline = selectors.formula_current()
+    draft = shifted_draft("impact-test", urban=-0.6, rural=+0.5)
+    run = services.impact_start(actor=SYSTEM, formula_pk=draft.pk, comparison=comparison)
+    services.impact_run(run, chunk_size=5)
+    run.refresh_from_db()
+    report = run.result
+    assert run.status == "done" and run.done == len(registry)
+    assert report["households"] == len(registry)
+    assert report["baseline"] == baseline.label and report["comparison"] == comparison
+    compare = (lambda s, t: s < t) if comparison == "<" else (lambda s, t: s <= t)
+    before, after = selectors.formula_of(baseline), selectors.formula_of(draft)
+    for t in report["thresholds"]:
+        want = expected_counts(registry, before, after, t["value"], compare)
+        assert (t["eligible_before"], t["eligible_after"], t["entering"], t["leaving"]) == (
+            want["before"], want["after"], want["entering"], want["leaving"])
+        for axis in ("by_region", "by_milieu", "by_region_and_milieu"):
+            assert sum(g["households"] for g in t[axis]) == len(registry)
+            assert sum(g["entering"] for g in t[axis]) == t["entering"]
+            assert sum(g["leaving"] for g in t[axis]) == t["leaving"]
+        by_milieu = {g["milieu"]: g for g in t["by_milieu"]}
+        assert by_milieu.get("urban", {}).get("leaving", 0) == 0  # urban only went down
+        assert by_milieu.get("rural", {}).get("entering", 0) == 0  # rural only went up
+    assert [t["value"] for t in report["thresholds"]] == [9.3264284, 9.743001]
+    # Aggregates only: no household identifier in the report.
+    text = str(report)
+    assert not any(h.reference in text for h in registry)
+
+
+@pytest.mark.django_db
+def test_the_comparison_is_explicit_at_the_threshold(registry):
+    fv = selectors.formula_current()
+    exact = score_household(selectors.formula_of(fv),
+                            services.engine_input(current_declaration(registry[0]))).value
+    results = {}
+    for comparison in ("<", "<="):
+        run = services.impact_start(actor=SYSTEM, formula_pk=fv.pk, comparison=comparison,
+                                    thresholds=[{"program": "p", "name": "P", "value": exact}])
+        services.impact_run(run)
+        run.refresh_from_db()
+        results[comparison] = run.result["thresholds"][0]
+    assert results["<="]["eligible_after"] == results["<"]["eligible_after"] + 1
+    assert results["<"]["entering"] == results["<"]["leaving"] == 0  # same formula
+
+
+@pytest.mark.django_db
+def test_analysts_run_and_read_impact_reports(as_analyst, as_citizen, as_agent_a, registry):
+    draft = shifted_draft("api-impact", urban=-0.2, rural=0.0)
+    r = as_analyst.post(f"scoring/formulas/{draft.pk}/impact", {"comparison": "<="})
+    assert r.status_code == 202, r.content
+    run_id = r.json()["id"]
+    services.impact_run(ScoringRun.objects.get(pk=run_id))
+    r = as_analyst.get(f"scoring/runs/{run_id}")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "done" and body["progress"] == 1.0
+    assert body["result"]["households"] == len(registry)
+    assert as_analyst.get("scoring/runs").json()[0]["id"] == run_id
+    bad = as_analyst.post(f"scoring/formulas/{draft.pk}/impact", {"comparison": ">"})
+    assert bad.status_code == 422
+    for client in (as_citizen, as_agent_a):
+        assert client.get(f"scoring/runs/{run_id}").status_code == 403
+        assert client.post(f"scoring/formulas/{draft.pk}/impact", {}).status_code == 403
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    return (f"postgres://{s['USER']}{':' + s['PASSWORD'] if s['PASSWORD'] else ''}@"
+            f"{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}")
+
+
+def run_worker() -> int:
+    """Run the database worker until the queue is empty: in a subprocess on PostgreSQL, in this
+    process on SQLite (the test database is in memory there)."""
+    if connection.vendor == "sqlite":
+        from django.core.management import call_command
+
+        call_command("db_worker", batch=True, startup_delay=False, reload=False,
+                     queue_name="*", verbosity=0)
+        return 0
+    env = {**os.environ, "DATABASE_URL": _database_url(),
+           "SIJILL_TASK_BACKEND": "django_tasks_db.DatabaseBackend"}
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay",
+         "--no-reload", "--queue-name", "*", "-v", "0"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.returncode
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_activation_rescores_everyone_through_the_database_worker():
+    rng = random.Random(3)
+    households = [random_household(rng) for _ in range(6)]
+    draft = shifted_draft("worker-test", urban=0.1, rural=0.1)
+    run = services.formula_activate(actor=SYSTEM, pk=draft.pk)  # enqueued on commit
+    impact = services.impact_start(actor=SYSTEM, formula_pk=draft.pk)
+    assert run_worker() == 0
+    run.refresh_from_db()
+    assert run.status == "done", run.error
+    assert run.done == run.total == len(households)
+    assert Score.objects.filter(formula=draft).count() == len(households)
+    impact.refresh_from_db()
+    assert impact.status == "done" and impact.result["households"] == len(households)
+    # The per-household scoring tasks queued on submission ran too (with the formula active
+    # then), and running the worker again does nothing new.
+    count = Score.objects.count()
+    assert run_worker() == 0
+    assert Score.objects.count() == count
