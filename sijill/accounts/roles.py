@@ -37,6 +37,9 @@ class Perm(StrEnum):
     PROGRAM_MANAGE = "program.manage"  # create and change programs, their rules and tokens
     PROGRAM_SIMULATE = "program.simulate"  # targeting simulator (aggregates only)
     PROGRAM_ACCESS = "program.access"  # a program token: its own program's eligibility data
+    DEDUP_RUN = "dedup.run"  # start a population-wide duplicate sweep
+    DEDUP_REVIEW = "dedup.review"  # read sweep reports and the queue of probable duplicates
+    DEDUP_DECIDE = "dedup.decide"  # merge a cluster (retire IDCS) or mark it distinct
 
 
 GRANTS: dict[str, frozenset[Perm]] = {
@@ -44,7 +47,8 @@ GRANTS: dict[str, frozenset[Perm]] = {
                              Perm.SCORE_READ}),
     Role.AGENT: frozenset({Perm.PERSON_ENROL, Perm.PERSON_READ, Perm.PERSON_SEARCH,
                            Perm.ENROLMENT_DECIDE, Perm.HOUSEHOLD_REGISTER,
-                           Perm.HOUSEHOLD_READ, Perm.SCORE_READ}),
+                           Perm.HOUSEHOLD_READ, Perm.SCORE_READ, Perm.DEDUP_REVIEW,
+                           Perm.DEDUP_DECIDE}),
     Role.VERIFIER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ,
                               Perm.HOUSEHOLD_PROCESS}),
     Role.REVIEWER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ}),
