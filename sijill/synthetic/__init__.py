@@ -1,7 +1,8 @@
 """Synthetic national population from the 2024 census (see DISTRIBUTIONS.md).
 
-No Django here: `generate` yields Polars frames, `generate_to_parquet` writes them; the loader
-into the database lives with the models.
+`generate` yields Polars frames and `generate_to_parquet` writes them, with no Django; the loader
+into the register is `sijill.synthetic.load.population_load` (Django, imported on its own; see
+LOADING.md), run by `manage.py generate_population`.
 """
 
 from sijill.synthetic.generate import Options, collect, generate, generate_to_parquet

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
@@ -118,7 +119,10 @@ def person_frame(persons: pl.DataFrame) -> pl.DataFrame:
     numbers = pl.Series(scramble(persons["person_key"].to_numpy(), 7_919)).cast(pl.String) \
         .str.zfill(9)
     has_cnie = pl.col("cnie").is_not_null()
-    adult_foreigner = foreign & (pl.col("birth_date").dt.year() <= date.today().year - 18)
+    today = timezone.localdate()
+    adult_born_by = date(today.year - settings.SIJILL["ADULT_AGE"], today.month,
+                         min(today.day, 28))
+    adult_foreigner = foreign & (pl.col("birth_date") <= adult_born_by)
     return clean.with_columns(*keys, numbers.alias("_number")).select(
         "first_name_ar", "family_name_ar", "first_name_latin", "family_name_latin",
         *PERSON_NAME_KEYS, "sex",
