@@ -1,7 +1,7 @@
 """Fit a formula from survey microdata and save it as a draft formula version.
 
     manage.py calibrate_formula SURVEY.csv|.parquet [--base ID@VERSION|FILE.yaml]
-        [--version V] [--threshold 9.3264284 ...] [--percentile 20 ...] [--folds 5]
+        [--formula-version V] [--threshold 9.3264284 ...] [--percentile 20 ...] [--folds 5]
         [--reference-region urban=04 ...] [--dry-run]
 
 The survey has one row per household: a column per variable key of the base formula (derived
@@ -72,7 +72,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("survey", help="CSV or Parquet file")
         parser.add_argument("--base", help="IDENTIFIER@VERSION or a YAML file (default: active)")
-        parser.add_argument("--version", help="version of the new draft (default: generated)")
+        parser.add_argument("--formula-version", dest="formula_version",
+                            help="version of the new draft (default: generated)")
         parser.add_argument("--identifier", help="identifier (default: the base's)")
         parser.add_argument("--name", help="name (default: the base's)")
         parser.add_argument("--threshold", type=float, action="append", default=[])
@@ -92,7 +93,7 @@ class Command(BaseCommand):
         references = dict(r.split("=", 1) for r in options["reference_region"])
         thresholds = options["threshold"] or [t.value for t in base.thresholds]
         try:
-            result = calibrate(path, base=base, version=options["version"],
+            result = calibrate(path, base=base, version=options["formula_version"],
                                identifier=options["identifier"], name=options["name"],
                                consumption_column=options["consumption_column"],
                                reference_regions=references or None, folds=options["folds"],
