@@ -5,11 +5,13 @@ from sijill.core.api import api
 from sijill.core.views import health
 from sijill.households.api import router as households_router
 from sijill.population.api import router as population_router
+from sijill.programs.api import router as programs_router
 from sijill.scoring.api import router as scoring_router
 
 api.add_router("/v1/", population_router)
 api.add_router("/v1/", households_router)
 api.add_router("/v1/", scoring_router)
+api.add_router("/v1/", programs_router)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

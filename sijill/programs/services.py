@@ -158,6 +158,31 @@ def program_list(*, actor: Actor) -> list[Program]:
     return list(Program.objects.order_by("code"))
 
 
+def program_read(*, actor: Actor, code: str) -> Program:
+    """A program's rules: administrators and analysts (any program), a program (its own)."""
+    if actor.can(Perm.PROGRAM_SIMULATE) and not actor.can(Perm.PROGRAM_MANAGE):
+        program = Program.objects.filter(code=code).first()
+        if program is None:
+            raise NotFound(_("No program has this code."))
+        return program
+    return program_for(actor, code)
+
+
+def program_simulate(*, actor: Actor, code: str, threshold: float | None = None,
+                     budget: float | None = None, comparison: str | None = None,
+                     bins: int = 40) -> dict[str, Any]:
+    """The targeting simulator (aggregates only): analysts and administrators."""
+    from sijill.programs import simulator
+
+    if not (actor.can(Perm.PROGRAM_SIMULATE) or actor.can(Perm.PROGRAM_MANAGE)):
+        raise PermissionDenied()
+    program = Program.objects.filter(code=code).first()
+    if program is None:
+        raise NotFound(_("No program has this code."))
+    return simulator.simulate(program, threshold=threshold, budget=budget,
+                              comparison=comparison, bins=bins)
+
+
 def program_token_create(*, actor: Actor, code: str, name: str) -> tuple[ProgramToken, str]:
     """A bearer token for one program (role `program`, the program's purpose); raw key once."""
     actor.require(Perm.PROGRAM_MANAGE)
