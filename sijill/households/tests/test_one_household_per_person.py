@@ -164,3 +164,39 @@ def test_racing_registrations_of_the_same_person_with_the_python_check_off_still
         if r.status_code == 409:
             assert r.json()["error"]["idcs"] == [shared.idcs]
     assert Membership.objects.filter(person=shared, end_date__isnull=True).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_simultaneous_updates_of_one_household_each_write_their_own_version(agent_a):
+    from sijill.households.models import DeclarationVersion
+    from sijill.households.tests.factories import household_data, member_data
+
+    household = household_create()
+    head = household.head.idcs
+    bodies = [{"household": household_data(cows=n), "members": [member_data(head, "head")]}
+              for n in (1, 2, 3)]
+    clients = [_client(agent_a) for _ in bodies]
+    barrier = threading.Barrier(len(bodies))
+    codes: list[int] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            codes.append(clients[i].post(f"households/{household.reference}/declarations",
+                                         bodies[i]).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(bodies))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [200, 200, 200]
+    versions = list(DeclarationVersion.objects.filter(household=household)
+                    .order_by("version").values_list("version", "cows"))
+    assert [v for v, _ in versions] == [1, 2, 3, 4]
+    assert sorted(c for v, c in versions[1:]) == [1, 2, 3]
+    household.refresh_from_db()
+    assert household.current_version == 4
