@@ -11,10 +11,12 @@ from datetime import date, datetime
 from typing import Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 
 from sijill.accounts.auth import AUTH
 from sijill.core.api import ErrorOut
+from sijill.core.errors import ValidationFailed
 from sijill.core.idempotency import idempotent
 from sijill.declaration import vocab
 from sijill.declaration.model import MEMBER_FIELDS, Declaration
@@ -86,6 +88,11 @@ class DeclarationIn(Schema):
                                        description="Change of declarant (an adult member).")
     moving: list[str] = Field(default_factory=list, max_length=40,
                               description="IDCS of members who leave their current household.")
+    commune: str | None = Field(None, max_length=12,
+                                description="The household moved: its new commune (HCP code).")
+    milieu: vocab.Milieu | None = Field(None, description="With commune: the new milieu.")
+    address: str | None = Field(None, min_length=1, max_length=300,
+                                description="With commune: the new address.")
 
     def to_declaration(self) -> Declaration:
         return Declaration.from_dict({"household": self.household.model_dump(),
@@ -226,9 +233,17 @@ def submit(request: HttpRequest, reference: str):  # type: ignore[no-untyped-def
              summary="Submit an updated declaration (a new version; members follow it)")
 @idempotent
 def update_declaration(request: HttpRequest, reference: str, payload: DeclarationIn):  # type: ignore[no-untyped-def]
+    place = None
+    if payload.commune or payload.milieu or payload.address:
+        if not (payload.commune and payload.milieu and payload.address):
+            raise ValidationFailed.single(
+                "commune", "incomplete_place",
+                gettext_lazy("A move gives the commune, the milieu and the address together."))
+        place = services.Place(commune=payload.commune, milieu=payload.milieu.value,
+                               address=payload.address)
     services.household_declaration_update(
         actor=request.auth, reference=reference, declaration=payload.to_declaration(),  # type: ignore[attr-defined]
-        declarant_idcs=payload.declarant_idcs, moving=frozenset(payload.moving))
+        declarant_idcs=payload.declarant_idcs, moving=frozenset(payload.moving), place=place)
     return _written(reference)
 
 

@@ -483,19 +483,48 @@ def household_submit(*, actor: Actor, reference: str) -> Household:
     return household
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a household lives: a commune, urban or rural, and the address."""
+
+    commune: str
+    milieu: str
+    address: str
+
+
+def _relocate(household: Household, place: Place, *, actor: Actor, day: date) -> None:
+    problems = Problems()
+    commune = _check_commune(problems, place.commune, actor)
+    if place.milieu not in ("urban", "rural"):
+        problems.add("milieu", "invalid_choice", _("The milieu is urban or rural."))
+    if not place.address.strip():
+        problems.add("address", "required", _("Give the address of the dwelling."))
+    _fail(problems)
+    assert commune is not None
+    if commune.pk != household.commune_id:
+        rollout_check(commune=commune, day=day)
+    household.commune = commune
+    household.milieu = place.milieu
+    household.address = place.address.strip()
+
+
 def household_declaration_update(*, actor: Actor, reference: str, declaration: Declaration,
                                  declarant_idcs: str | None = None,
-                                 moving: frozenset[str] = frozenset()) -> Household:
+                                 moving: frozenset[str] = frozenset(),
+                                 place: Place | None = None) -> Household:
     """Submit an updated declaration: a new version, memberships brought in line with it.
 
-    A registered household goes back to "submitted" (reverified and rescored); a draft stays a
-    draft.
+    With `place`, the household has moved (commune, milieu, address; the roll-out must be open
+    in a new commune, and an agent must serve it). A registered household goes back to
+    "submitted" (reverified and rescored); a draft stays a draft.
     """
     day = _today()
     with transaction.atomic():
         household = _locked(actor, reference, Perm.HOUSEHOLD_REGISTER)
         if household.status == S.CANCELLED:
             raise Conflict(_("This registration was cancelled."))
+        if place is not None:
+            _relocate(household, place, actor=actor, day=day)
         declarant_idcs = declarant_idcs or household.declarant.idcs
         persons = _validate_declaration(declaration, declarant_idcs=declarant_idcs, day=day)
         _leave_other_households(household=household, persons=persons, declaration=declaration,
