@@ -78,3 +78,14 @@ def test_a_failing_expression_is_false_not_an_error():
          cond.Condition("y", "members[5].age > 1")]
     assert cond.evaluate(c, _ctx({"age": 40})) == {"x": True, "y": None}
     assert not cond.all_met({"x": True, "y": None})
+
+
+def test_every_example_of_the_schema_document_passes():
+    from pathlib import Path
+
+    text = (Path(cond.__file__).parent / "SCHEMA.md").read_text()
+    block = text.split("## Examples")[1].split("```cel")[1].split("```")[0]
+    examples = [line for line in block.splitlines() if line and not line.startswith("//")]
+    assert len(examples) == 6
+    for e in examples:
+        assert cond.check(e) == [], e

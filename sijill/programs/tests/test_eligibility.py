@@ -166,3 +166,42 @@ def test_a_closed_program_decides_no_more():
     codes = {o.program for o in eligibility.redecide_all()}
     assert "asd" not in codes and "amo-tadamon" in codes
     assert not EligibilityDecision.objects.filter(program__code="asd").exists()
+
+
+def test_a_change_of_the_households_data_re_decides_it(immediate_tasks,
+                                                       django_capture_on_commit_callbacks):
+    from sijill.declaration.model import Declaration
+    from sijill.households.services import declaration_of, household_declaration_update
+
+    program = Program.objects.get(code="disability-allowance")
+    household = family(children=[{"age": 10}])
+    score(household, 9.0)
+    eligibility.redecide(program)
+    assert not current(program, household).conditions_met
+    household.refresh_from_db()
+    version = household.versions.get(version=household.current_version)
+    data = declaration_of(version).to_dict()
+    data["members"][1]["disability"] = "hearing"
+    with django_capture_on_commit_callbacks(execute=True):
+        household_declaration_update(actor=SYSTEM, reference=household.reference,
+                                     declaration=Declaration.from_dict(data))
+    # The update was rescored (scoring's task), the new score re-decided the household.
+    from sijill.scoring.models import Score
+
+    new_score = Score.objects.get(household=household, declaration__version=2)
+    d = current(program, household)
+    assert d.declaration_version == 2 and d.score_id == new_score.pk
+    assert d.conditions == {"member_with_disability": True} and d.conditions_met
+    assert d.eligible is (new_score.value < program.threshold)
+
+
+def test_the_redecide_command(capsys):
+    household = family()
+    score(household, 9.0)
+    from django.core.management import call_command
+
+    call_command("redecide_programs", "--program", "asd")
+    assert "asd: 1 households, 0 conditions run, 1 decisions written, 1 changes" in (
+        capsys.readouterr().out)
+    call_command("redecide_programs", "--recheck")
+    assert EligibilityDecision.objects.filter(household=household, current=True).count() == 4
