@@ -10,6 +10,7 @@ that expose data audit.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -104,42 +105,50 @@ class Chunk:
 
 _HOUSEHOLD_COLUMNS = ("household_id", "declaration_id", "created_at", "milieu", "commune_id",
                       *HOUSEHOLD_FIELDS)
-_MEMBER_COLUMNS = ("household_id", "position", *_MEMBER_DECLARED, "sex", "birth_date")
+_MEMBER_COLUMNS = ("declaration_id", "position", *_MEMBER_DECLARED, "sex", "birth_date")
 
 
-def _where(formula_id: int | None) -> str:
-    statuses = ", ".join(f"'{s}'" for s in SCORABLE_STATUSES)
-    clause = f"h.status IN ({statuses}) AND h.current_version > 0"
-    if formula_id is not None:
-        clause += (" AND NOT EXISTS (SELECT 1 FROM scoring_score s"
-                   " WHERE s.declaration_id = d.id AND s.formula_id = %s)")
-    return clause
+_STATUSES_SQL = ", ".join(f"'{s}'" for s in SCORABLE_STATUSES)
+_WHERE = f"h.status IN ({_STATUSES_SQL}) AND h.current_version > 0"
+
+
+def _in_ids(column: str) -> str:
+    """`column` among the ids of one array parameter (an indexed lookup on both backends)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])"
+    return f"{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608
+
+
+def _ids_param(ids: list[int]) -> Any:
+    return ids if connection.vendor == "postgresql" else json.dumps(ids)
 
 
 # The statements below are built from constant identifiers only; values are parameters.
 
 
-def _households_sql(formula_id: int | None) -> str:
+def _households_sql() -> str:
     cols = ", ".join(f"d.{f}" for f in HOUSEHOLD_FIELDS)
     return (
         "SELECT h.id AS household_id, d.id AS declaration_id, d.created_at, d.milieu,"  # noqa: S608
         f" d.commune_id, {cols}"
         " FROM households_household h JOIN households_declarationversion d"
         " ON d.household_id = h.id AND d.version = h.current_version"
-        f" WHERE {_where(formula_id)} AND h.id > %s ORDER BY h.id LIMIT %s"
+        f" WHERE {_WHERE} AND h.id > %s ORDER BY h.id LIMIT %s"
     )
 
 
-def _members_sql(formula_id: int | None) -> str:
+def _members_sql() -> str:
     cols = ", ".join(f"m.{f}" for f in _MEMBER_DECLARED)
     return (
-        f"SELECT h.id AS household_id, m.position, {cols}, p.sex, p.birth_date"  # noqa: S608
-        " FROM households_household h JOIN households_declarationversion d"
-        " ON d.household_id = h.id AND d.version = h.current_version"
-        " JOIN households_memberdeclaration m ON m.declaration_id = d.id"
-        " JOIN population_person p ON p.id = m.person_id"
-        f" WHERE {_where(formula_id)} AND h.id > %s AND h.id <= %s"
+        f"SELECT m.declaration_id, m.position, {cols}, p.sex, p.birth_date"  # noqa: S608
+        " FROM households_memberdeclaration m JOIN population_person p ON p.id = m.person_id"
+        f" WHERE {_in_ids('m.declaration_id')}"
     )
+
+
+def _scored_sql() -> str:
+    return ("SELECT declaration_id FROM scoring_score"  # noqa: S608
+            f" WHERE formula_id = %s AND {_in_ids('declaration_id')}")
 
 
 def _schema(columns: tuple[str, ...]) -> dict[str, Any]:
@@ -208,19 +217,34 @@ def _ages(birth: pl.Expr, ref: pl.Expr) -> pl.Expr:
 def read_chunk(*, after: int, limit: int, unscored_for: int | None = None) -> Chunk:
     """Up to `limit` scorable households with id > `after`, with their current declaration and
     members, read from one consistent snapshot. With `unscored_for` (a formula version id), only
-    those whose current declaration has no score with that version yet."""
-    params_h: list[Any] = ([unscored_for] if unscored_for is not None else []) + [after, limit]
+    those whose current declaration has no score with that version yet.
+
+    Three indexed statements per chunk (households by key; their members by declaration id;
+    the already-scored among them by the unique (declaration, formula) index), so a pass over
+    the registry reads each row once whatever the number of chunks."""
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql" and outermost:
             with connection.cursor() as cur:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        households = _read(_households_sql(unscored_for), params_h, _HOUSEHOLD_COLUMNS)
+                # Members and persons by index for this chunk, never a scan of the registry.
+                cur.execute("SET LOCAL enable_hashjoin = off")
+                cur.execute("SET LOCAL enable_mergejoin = off")
+        households = _read(_households_sql(), [after, limit], _HOUSEHOLD_COLUMNS)
         if households.height == 0:
             return Chunk(households, pl.DataFrame(schema=_schema(_MEMBER_COLUMNS)), after)
         last = int(households["household_id"][-1])
-        params_m: list[Any] = ([unscored_for] if unscored_for is not None else []) + [after, last]
-        members = _read(_members_sql(unscored_for), params_m, _MEMBER_COLUMNS)
+        if unscored_for is not None:
+            ids = households["declaration_id"].to_list()
+            with connection.cursor() as cur:
+                cur.execute(_scored_sql(), [unscored_for, _ids_param(ids)])
+                scored = [r[0] for r in cur.fetchall()]
+            if scored:
+                households = households.filter(~pl.col("declaration_id").is_in(scored))
+            if households.height == 0:
+                return Chunk(households, pl.DataFrame(schema=_schema(_MEMBER_COLUMNS)), last)
+        members = _read(_members_sql(), [_ids_param(households["declaration_id"].to_list())],
+                        _MEMBER_COLUMNS)
     return _assemble(households, members, last)
 
 
@@ -230,11 +254,12 @@ def _assemble(households: pl.DataFrame, members: pl.DataFrame, last: int) -> Chu
         pl.col("commune_id").str.slice(0, 2).alias("region"),
     ).with_row_index("row")
     # A household without members cannot be scored (it cannot happen through the services).
-    has_members = households["household_id"].is_in(members["household_id"].unique().implode())
+    has_members = households["declaration_id"].is_in(
+        members["declaration_id"].unique().implode())
     households = households.filter(has_members).drop("row").with_row_index("row")
     members = (
-        members.join(households.select("household_id", "row", "reference_date"),
-                     on="household_id", how="inner")
+        members.join(households.select("declaration_id", "row", "reference_date"),
+                     on="declaration_id", how="inner")
         .with_columns(pl.col("birth_date").str.to_date())
         .with_columns(_ages(pl.col("birth_date"), pl.col("reference_date")).alias("age"))
         .rename({"row": "household"})
@@ -263,7 +288,7 @@ def count_scorable(*, scored_with: int | None = None) -> int:
     sql = ("SELECT COUNT(*) FROM households_household h"  # noqa: S608
            " JOIN households_declarationversion d"
            " ON d.household_id = h.id AND d.version = h.current_version"
-           f" WHERE {_where(None)}")
+           f" WHERE {_WHERE}")
     params: list[Any] = []
     if scored_with is not None:
         sql += (" AND EXISTS (SELECT 1 FROM scoring_score s WHERE s.declaration_id = d.id"
