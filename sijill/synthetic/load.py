@@ -29,6 +29,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ from typing import Any
 
 import polars as pl
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
 
 from sijill.accounts.actors import SYSTEM, Actor
@@ -247,20 +248,34 @@ class _ChunkResult:
     household_ids: pl.DataFrame  # household_key, reference
 
 
-def _load_chunk(chunk: Chunk, *, include_duplicates: bool, actor: Actor, scope: str | None,
-                seed: int) -> _ChunkResult:
+def _persons_to_load(chunk: Chunk, include_duplicates: bool) -> pl.DataFrame:
+    persons = chunk["persons"]
+    if include_duplicates:
+        return persons
+    return persons.filter(~pl.col("person_key").is_in(chunk["duplicate_of"]["person_key"]
+                                                      .to_list()))
+
+
+def _idcs_for(count: int, prefetched: list[str], exclude: set[str]) -> list[str]:
+    """`count` IDCS: the prefetched ones not in `exclude` (the chunk being loaded while they
+    were drawn, not yet committed), topped up with `idcs_allocate_many`."""
+    chosen = list(dict.fromkeys(x for x in prefetched if x not in exclude))[:count]
+    while len(chosen) < count:
+        have = set(chosen)
+        chosen += [x for x in idcs_allocate_many(count=count - len(chosen)) if x not in have]
+    return chosen
+
+
+def _load_chunk(chunk: Chunk, persons: pl.DataFrame, idcs: list[str], *, actor: Actor,
+                scope: str | None, seed: int) -> _ChunkResult:
     now = datetime.now(UTC)
     today = timezone.localdate()
-    dup_keys = chunk["duplicate_of"]["person_key"]
-    persons = chunk["persons"]
-    if not include_duplicates:
-        persons = persons.filter(~pl.col("person_key").is_in(dup_keys.to_list()))
     households = chunk["households"]
     members = chunk["members"].with_columns(
         pl.int_range(pl.len()).over("household_key").cast(pl.Int32).alias("position"))
 
     # Persons, with their ids, IDCS (shuffled: an IDCS says nothing of place or order) and parents.
-    idcs = idcs_allocate_many(count=persons.height)
+    idcs = list(idcs)
     _random.shuffle(idcs)
     people = person_frame(persons).with_columns(
         _reserve_ids(Person, persons.height),
@@ -386,6 +401,10 @@ class _TruthWriter:
                 pl.DataFrame(schema=schema).write_parquet(self.out / f"{name}.parquet")
 
 
+def _allocate(count: int) -> list[str]:
+    return idcs_allocate_many(count=count)
+
+
 def population_load(scope: str | None, seed: int, options: Options | None = None, *,
                     include_duplicates: bool = False, truth_dir: str | Path | None = None,
                     actor: Actor = SYSTEM,
@@ -403,17 +422,38 @@ def population_load(scope: str | None, seed: int, options: Options | None = None
                           method="copy" if connection.vendor == "postgresql" else "bulk_create",
                           truth_dir=Path(truth_dir) if truth_dir is not None else None)
     truth = _TruthWriter(summary.truth_dir, include_duplicates) if summary.truth_dir else None
+    # On PostgreSQL the next chunk's IDCS are drawn (pure Python, the slowest step after the
+    # database's own work) in a second thread while this chunk is written and committed. Not
+    # inside a caller's transaction: the thread's connection would not see the earlier chunks.
+    pipelined = connection.vendor == "postgresql" and not connection.in_atomic_block
+    pool = ThreadPoolExecutor(max_workers=1) if pipelined else None
+    chunks = generate(scope, seed, options)
     try:
-        for chunk in generate(scope, seed, options):
+        chunk = next(chunks, None)
+        ahead: Future[list[str]] | None = None
+        if pool is not None and chunk is not None:
+            ahead = pool.submit(_allocate, _persons_to_load(chunk, include_duplicates).height)
+        previous: set[str] = set()
+        while chunk is not None:
+            persons = _persons_to_load(chunk, include_duplicates)
+            prefetched = ahead.result() if ahead is not None else []
+            idcs = _idcs_for(persons.height, prefetched, previous)
+            following = next(chunks, None)
+            ahead = None
+            if pool is not None and following is not None:
+                ahead = pool.submit(_allocate,
+                                    _persons_to_load(following, include_duplicates).height)
             for attempt in range(CHUNK_RETRIES):
                 try:
                     with transaction.atomic():
-                        result = _load_chunk(chunk, include_duplicates=include_duplicates,
-                                             actor=actor, scope=scope, seed=seed)
+                        result = _load_chunk(chunk, persons, idcs, actor=actor, scope=scope,
+                                             seed=seed)
                     break
                 except IntegrityError:  # an IDCS or reference taken meanwhile: draw again
                     if attempt == CHUNK_RETRIES - 1:
                         raise
+                    idcs = _idcs_for(persons.height, [], set())
+            previous = set(idcs)
             if truth is not None:
                 truth.chunk(chunk, result)
             for name, count in result.rows.items():
@@ -426,9 +466,13 @@ def population_load(scope: str | None, seed: int, options: Options | None = None
             summary.peak_rss_mb = peak_rss_mb()
             if progress is not None:
                 progress(summary)
+            chunk = following
     finally:
         if truth is not None:
             truth.close()
+        if pool is not None:
+            pool.submit(connections.close_all).result()  # the worker thread's connection
+            pool.shutdown()
     summary.seconds = time.perf_counter() - started
     summary.peak_rss_mb = peak_rss_mb()
     return summary

@@ -145,3 +145,43 @@ def test_seed_demo_loads_once_and_prints_the_sign_ins(monkeypatch: pytest.Monkey
     text = out.getvalue()
     assert f"declarant of household {household.reference}" in text
     assert "agent.rabat" in text and "analyst" in text and "Partner token" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_chunks_load_whole_with_distinct_idcs(tmp_path: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Aousserd's first cells (734, 263, 106 households) come as three chunks, each committed
+    on its own; on PostgreSQL each chunk's IDCS are drawn in a second thread while the previous
+    chunk is written."""
+    import threading
+
+    from django.db import connection
+
+    from sijill.audit.models import AuditEntry
+    from sijill.synthetic import load
+
+    threads: list[str] = []
+    real = load._allocate
+
+    def spy(count: int) -> list[str]:
+        threads.append(threading.current_thread().name)
+        return real(count)
+
+    monkeypatch.setattr(load, "_allocate", spy)
+    options = Options(max_households=1100, chunk_households=1)
+    progress: list[int] = []
+    summary = population_load("12.066", 4, options, truth_dir=tmp_path,
+                              progress=lambda s: progress.append(s.households))
+    tables = collect("12.066", 4, options)
+    assert progress == [734, 997, 1100]
+    assert AuditEntry.objects.filter(action="bulk_load").count() == 3
+    persons = tables["persons"].height - tables["duplicate_of"].height
+    assert summary.persons == Person.objects.count() == persons
+    numbers = list(Person.objects.values_list("idcs", flat=True))
+    assert len(set(numbers)) == len(numbers)
+    assert Membership.objects.count() == tables["members"].height
+    if connection.vendor == "postgresql":
+        assert len(threads) == 3
+        assert threading.main_thread().name not in threads
+    else:
+        assert threads == []
