@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -109,6 +110,9 @@ class ImportResult:
     members: int = 0
     errors: list[BadRow] = field(default_factory=list)
     method: str = ""
+    #: Wall time of each phase: reading + validation, writing + commit, announcing (the
+    #: household_submitted receivers, e.g. queued scoring tasks).
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -425,13 +429,16 @@ def households_import(*, path: Path, actor: Actor = SYSTEM, day: date | None = N
                       ) -> ImportResult:
     """Validate the whole file; import every household in one transaction, or nothing."""
     day = day or timezone.localdate()
+    started = time.perf_counter()
     frame = read_file(path)
     frame, person_ids, errors = validate(frame, actor=actor, day=day)
     result = ImportResult(errors=errors,
                           method="copy" if connection.vendor == "postgresql" else "insert")
+    result.timings["validate"] = time.perf_counter() - started
     if errors:
         return result
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    started = time.perf_counter()
     with transaction.atomic():
         created = _insert(frame, person_ids, actor=actor, day=day,
                           note=f"bulk import {path.name}")
@@ -440,6 +447,14 @@ def households_import(*, path: Path, actor: Actor = SYSTEM, day: date | None = N
                      detail={"file": path.name, "sha256": digest, "households": len(created),
                              "members": frame.height,
                              "references": [ref for _, ref in created]})
-        transaction.on_commit(lambda: _announce(created))
+    result.timings["write"] = time.perf_counter() - started
+
+    def announce() -> None:
+        begun = time.perf_counter()
+        _announce(created)
+        result.timings["announce"] = time.perf_counter() - begun
+
+    # After the commit: at once when the caller holds no transaction, else when it commits.
+    transaction.on_commit(announce)
     result.households, result.members = len(created), frame.height
     return result
