@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,9 +29,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sijill.programs import conditions as cond
-from sijill.programs import selectors
+from sijill.programs import selectors, vectorised
 from sijill.programs.models import EligibilityDecision, Program, Reason
 
+logger = logging.getLogger(__name__)
 _LOCK_BASE = 0x5A1A_0000  # advisory lock ids: one per program, serialising its re-decisions
 DECIDED_STATUSES = ("draft", "active", "suspended")  # closed programs decide no more
 
@@ -69,21 +71,74 @@ def _lock(program: Program) -> None:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_BASE + program.pk])
 
 
+def _results_text(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Canonical JSON of each row's results (same text as `canonical`) and whether all hold."""
+    parts: list[pl.Expr] = []
+    for i, key in enumerate(sorted(keys)):
+        parts.append(pl.lit(("{" if i == 0 else ",") + json.dumps(key) + ":"))
+        c = pl.col(key)
+        parts.append(pl.when(c.is_null()).then(pl.lit("null"))
+                     .when(c).then(pl.lit("true")).otherwise(pl.lit("false")))
+    parts.append(pl.lit("}"))
+    met = pl.all_horizontal([pl.col(k).fill_null(False) for k in keys])
+    return frame.select("household_id", pl.concat_str(parts).alias("new_conditions"),
+                        met.alias("new_met"))
+
+
+def _cel_chunk(parsed: list[cond.Condition], households: pl.DataFrame,
+               members: pl.DataFrame) -> pl.DataFrame:
+    rows = []
+    for hid, ctx in selectors.contexts_of_frames(households, members):
+        rows.append({"household_id": hid, **cond.evaluate(parsed, ctx)})
+    schema = {"household_id": pl.Int64, **{c.key: pl.Boolean for c in parsed}}
+    return pl.DataFrame(rows, schema=schema)
+
+
+SAMPLE = 16  # households per chunk also evaluated with CEL to check the translation
+
+
 def _evaluate(program: Program, household_ids: list[int], today: date) -> pl.DataFrame:
-    """Run the program's conditions on households: (household_id, new_conditions, new_met)."""
+    """Run the program's conditions on households: (household_id, new_conditions, new_met).
+
+    Vectorised (vectorised.py) when every condition translates; each chunk's translation is
+    checked against CEL on a sample, and CEL decides the whole chunk on any difference."""
     parsed = [cond.Condition(key=c["key"], expression=c["expression"])
               for c in program.conditions]
-    ids: list[int] = []
-    texts: list[str] = []
-    met: list[bool] = []
-    for hid, ctx in selectors.contexts(household_ids, today):
-        results = cond.evaluate(parsed, ctx)
-        ids.append(hid)
-        texts.append(canonical(results))
-        met.append(cond.all_met(results))
-    return pl.DataFrame({"household_id": ids, "new_conditions": texts, "new_met": met},
-                        schema={"household_id": pl.Int64, "new_conditions": pl.Utf8,
-                                "new_met": pl.Boolean})
+    keys = [c.key for c in parsed]
+    try:
+        plans: dict[str, vectorised.Plan] | None = {
+            c.key: vectorised.translate(c.expression, prefix=f"_c{i}_")
+            for i, c in enumerate(parsed)}
+    except vectorised.Unsupported:
+        plans = None
+    parts: list[pl.DataFrame] = []
+    for start in range(0, len(household_ids), selectors.ID_CHUNK * 4):
+        households, members = selectors.context_frames(
+            household_ids[start:start + selectors.ID_CHUNK * 4], today)
+        results = None
+        if plans is not None:
+            try:
+                results = vectorised.evaluate(plans, households, members)
+            except pl.exceptions.PolarsError:
+                logger.exception("vectorised conditions failed; CEL decides this chunk")
+            if results is not None:
+                step = max(1, households.height // SAMPLE)
+                sample = households[::step]
+                check = _cel_chunk(parsed, sample, members.filter(
+                    pl.col("household_id").is_in(sample["household_id"].implode())))
+                mine = results.join(check.select("household_id"), on="household_id",
+                                    how="semi").sort("household_id")
+                if not mine.select(keys).equals(check.sort("household_id").select(keys)):
+                    logger.warning("vectorised conditions of %s differ from CEL; CEL decides "
+                                   "this chunk", program.code)
+                    results = None
+        if results is None:
+            results = _cel_chunk(parsed, households, members)
+        parts.append(_results_text(results, keys))
+    if not parts:
+        return pl.DataFrame(schema={"household_id": pl.Int64, "new_conditions": pl.Utf8,
+                                    "new_met": pl.Boolean})
+    return pl.concat(parts)
 
 
 def _normalise(texts: pl.Series) -> pl.Series:
@@ -99,8 +154,10 @@ ROW_COLUMNS = ("program_id", "household_id", "current", "eligible", "score_ok",
 
 def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
              reason: str | None = None, recheck: bool = False,
-             today: date | None = None) -> Outcome:
-    """Decide `program` for the given households (default: every registered household)."""
+             today: date | None = None, scores: pl.DataFrame | None = None) -> Outcome:
+    """Decide `program` for the given households (default: every registered household).
+    `scores` (from `selectors.current_scores` for the same households) saves re-reading them
+    when several programs are decided in a row."""
     today = today or timezone.localdate()
     now = timezone.now()
     ids = list(household_ids) if household_ids is not None else None
@@ -108,7 +165,8 @@ def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
     out = Outcome(program=program.code)
     with transaction.atomic():
         _lock(program)
-        scores = selectors.current_scores(ids)
+        if scores is None:
+            scores = selectors.current_scores(ids)
         current = selectors.current_decisions(program.pk, ids)
         scored = scores.filter(pl.col("score_id").is_not_null())
         j = scored.join(current, on="household_id", how="left", coalesce=True).rename(
@@ -244,6 +302,12 @@ def _write(rows: pl.DataFrame, now: datetime) -> None:
 
 def redecide_all(*, household_ids: Sequence[int] | None = None, reason: str | None = None,
                  recheck: bool = False) -> list[Outcome]:
-    """Decide every program that still decides (not closed)."""
-    return [redecide(p, household_ids=household_ids, reason=reason, recheck=recheck)
-            for p in Program.objects.filter(status__in=DECIDED_STATUSES).order_by("pk")]
+    """Decide every program that still decides (not closed); the scores are read once."""
+    programs = list(Program.objects.filter(status__in=DECIDED_STATUSES).order_by("pk"))
+    if not programs:
+        return []
+    ids = list(household_ids) if household_ids is not None else None
+    with transaction.atomic():
+        scores = selectors.current_scores(ids)
+        return [redecide(p, household_ids=ids, reason=reason, recheck=recheck, scores=scores)
+                for p in programs]

@@ -166,23 +166,29 @@ def context_frames(household_ids: Sequence[int], today: date,
     return households, members
 
 
+def contexts_of_frames(households: pl.DataFrame, members: pl.DataFrame,
+                       ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(household id, condition context) for each row of frames from `context_frames`."""
+    by_household: dict[int, list[dict[str, Any]]] = {}
+    cols = ["household_id", *MEMBER_FIELDS]
+    for row in members.select(cols).iter_rows(named=True):
+        hid = row.pop("household_id")
+        by_household.setdefault(hid, []).append(row)
+    for row in households.iter_rows(named=True):
+        hid = row["household_id"]
+        yield hid, {
+            "household": {"milieu": row["milieu"], "region": row["region"],
+                          "province": row["province"], "commune": row["commune"],
+                          "size": row["size"]},
+            "members": by_household.get(hid, []),
+        }
+
+
 def contexts(household_ids: Sequence[int], today: date) -> Iterator[tuple[int, dict[str, Any]]]:
     """(household id, condition context) for each household, chunk by chunk."""
     for start in range(0, len(household_ids), ID_CHUNK):
-        households, members = context_frames(household_ids[start:start + ID_CHUNK], today)
-        by_household: dict[int, list[dict[str, Any]]] = {}
-        cols = ["household_id", *MEMBER_FIELDS]
-        for row in members.select(cols).iter_rows(named=True):
-            hid = row.pop("household_id")
-            by_household.setdefault(hid, []).append(row)
-        for row in households.iter_rows(named=True):
-            hid = row["household_id"]
-            yield hid, {
-                "household": {"milieu": row["milieu"], "region": row["region"],
-                              "province": row["province"], "commune": row["commune"],
-                              "size": row["size"]},
-                "members": by_household.get(hid, []),
-            }
+        yield from contexts_of_frames(*context_frames(household_ids[start:start + ID_CHUNK],
+                                                      today))
 
 
 def context_of(household_id: int, today: date) -> dict[str, Any] | None:

@@ -205,3 +205,29 @@ def test_the_redecide_command(capsys):
         capsys.readouterr().out)
     call_command("redecide_programs", "--recheck")
     assert EligibilityDecision.objects.filter(household=household, current=True).count() == 4
+
+
+def test_conditions_cel_cannot_be_vectorised_are_run_by_cel():
+    household = family(children=[{"age": 8}, {"age": 3}])
+    score(household, 9.0)
+    program = services.program_update(actor=SYSTEM, code="asd", values={"conditions": [
+        {"key": "two_children", "expression": "members.map(m, m.age).size() == 3"}]})
+    eligibility.redecide(program)
+    assert current(program, household).conditions == {"two_children": True}
+
+
+def test_a_wrong_translation_is_caught_and_cel_decides(monkeypatch):
+    from sijill.programs import vectorised
+
+    real = vectorised.evaluate
+
+    def wrong(plans, households, members):
+        out = real(plans, households, members)
+        return out.with_columns([~out[k] for k in plans])
+
+    monkeypatch.setattr(vectorised, "evaluate", wrong)
+    program = Program.objects.get(code="school-support")
+    with_child = family(children=[{"age": 8, "schooling": "public"}])
+    score(with_child, 9.0)
+    eligibility.redecide(program)
+    assert current(program, with_child).eligible
