@@ -615,8 +615,9 @@ def scores_write(frame: pl.DataFrame) -> int:
                     f"COPY scoring_score ({columns}) FROM STDIN (FORMAT csv)") as copy:
                 copy.write(buf.getvalue())
             return frame.height
-        except IntegrityError as exc:
-            if not isinstance(exc.__cause__, errors.UniqueViolation):
+        except (IntegrityError, errors.UniqueViolation) as exc:
+            if not isinstance(exc, errors.UniqueViolation) and not isinstance(
+                    exc.__cause__, errors.UniqueViolation):
                 raise
     placeholders = ", ".join(["%s"] * len(SCORE_COLUMNS))
     sql = (f"INSERT INTO scoring_score ({columns}) VALUES ({placeholders})"  # noqa: S608
@@ -625,11 +626,8 @@ def scores_write(frame: pl.DataFrame) -> int:
         datetime.fromisoformat(frame["computed_at"][0]))
     rows = [(*r[:-1], stamp) for r in frame.iter_rows()]
     with transaction.atomic(), connection.cursor() as cur:
-        before = Score.objects.count() if connection.vendor != "postgresql" else None
         cur.executemany(sql, rows)
-        if before is not None:
-            return Score.objects.count() - before
-    return len(rows)
+        return max(int(cur.rowcount), 0)  # the rows inserted (conflicts skipped)
 
 
 # ---------------------------------------------------------------------------------------------

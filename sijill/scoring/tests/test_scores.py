@@ -191,3 +191,20 @@ def test_a_submitted_declaration_is_queued_for_scoring(active,
 def test_a_draft_registration_is_not_scored(active):
     household = register(submit=False)
     assert services.score_household_current(household_id=household.pk) is None
+
+
+def test_the_bulk_writer_skips_declarations_scored_meanwhile(active):
+    from django.utils import timezone
+
+    households = [register() for _ in range(3)]
+    raced = services.score_compute(household=households[1],
+                                   declaration=current_declaration(households[1]),
+                                   formula_version=active)
+    chunk = selectors.read_chunk(after=0, limit=10)  # read before the race: all three
+    rows = services.score_rows(chunk=chunk, formula=selectors.formula_of(active),
+                               formula_id=active.pk, computed_at=timezone.now())
+    assert rows.height == 3
+    written = services.scores_write(rows)
+    assert Score.objects.filter(formula=active).count() == 3
+    assert Score.objects.get(declaration=current_declaration(households[1])).pk == raced.pk
+    assert written == 2
