@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "sijill.households",
     "sijill.scoring",
     "sijill.programs",
+    "sijill.dedup",
     "sijill.synthetic",
 ]
 

@@ -12,6 +12,7 @@ api.add_router("/v1/", population_router)
 api.add_router("/v1/", households_router)
 api.add_router("/v1/", scoring_router)
 api.add_router("/v1/", programs_router)
+api.add_router("/v1/", "sijill.dedup.api.router")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
