@@ -315,3 +315,10 @@ def runs(request: HttpRequest, formula: int | None = None):  # type: ignore[no-u
             summary="Progress and result of a scoring run")
 def run(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
     return _run_out(services.run_get(actor=request.auth, pk=pk))  # type: ignore[attr-defined]
+
+
+@router.post("/scoring/runs/{pk}/retry", response={202: RunOut, **ERRORS},
+             summary="Queue a failed or finished run again (a rescore resumes)")
+@idempotent
+def run_retry(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
+    return 202, _run_out(services.run_retry(actor=request.auth, pk=pk))  # type: ignore[attr-defined]

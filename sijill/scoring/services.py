@@ -634,22 +634,29 @@ def scores_write(frame: pl.DataFrame) -> int:
 # Runs: rescore and impact
 
 
-def rescore_start(*, actor: Actor, formula_pk: int) -> ScoringRun:
-    """Start (or restart) a rescore of the registry with an active version."""
-    from sijill.scoring.tasks import rescore_task
+def run_retry(*, actor: Actor, pk: int) -> ScoringRun:
+    """Queue a run again (django-tasks does not retry): a rescore resumes from what is already
+    scored, an impact report is recomputed. A run in progress cannot be queued twice."""
+    from sijill.scoring.tasks import impact_task, rescore_task
 
-    actor.require(Perm.FORMULA_ACTIVATE)
     with transaction.atomic():
-        fv = FormulaVersion.objects.filter(pk=formula_pk).first()
-        if fv is None:
+        run = ScoringRun.objects.select_for_update().filter(pk=pk).first()
+        if run is None:
+            actor.require(Perm.FORMULA_MANAGE)
             raise NotFound()
-        if fv.status != FormulaVersion.Status.ACTIVE:
+        actor.require(Perm.FORMULA_ACTIVATE if run.kind == ScoringRun.Kind.RESCORE
+                      else Perm.FORMULA_MANAGE)
+        if run.status in (ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING):
+            raise Conflict(_("This run is already queued or running."))
+        if (run.kind == ScoringRun.Kind.RESCORE
+                and run.formula.status != FormulaVersion.Status.ACTIVE):
             raise Conflict(_("Only the active version rescores the registry."))
-        run = ScoringRun.objects.create(kind=ScoringRun.Kind.RESCORE, formula=fv,
-                                        created_by=actor.label)
-        audit_record(actor=actor, action="rescore", entity="formula_version", entity_id=fv.pk,
-                     detail={"formula": fv.label, "run": run.pk})
-        transaction.on_commit(lambda: _enqueue(rescore_task, run))
+        run.status = ScoringRun.Status.PENDING
+        run.save(update_fields=["status"])
+        audit_record(actor=actor, action="retry", entity="scoring_run", entity_id=run.pk,
+                     detail={"formula": run.formula.label, "kind": run.kind})
+        task = rescore_task if run.kind == ScoringRun.Kind.RESCORE else impact_task
+        transaction.on_commit(lambda: _enqueue(task, run))
     return run
 
 

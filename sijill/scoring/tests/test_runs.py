@@ -213,3 +213,19 @@ def test_activation_rescores_everyone_through_the_database_worker():
     count = Score.objects.count()
     assert run_worker() == 0
     assert Score.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_a_failed_rescore_is_queued_again_by_an_admin(as_admin, as_analyst,
+                                                      django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    fv = selectors.formula_current()
+    run = ScoringRun.objects.create(kind="rescore", formula=fv, created_by="test",
+                                    status="failed", error="worker killed")
+    assert as_analyst.post(f"scoring/runs/{run.pk}/retry").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        r = as_admin.post(f"scoring/runs/{run.pk}/retry")
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    assert DBTaskResult.objects.filter(task_path__endswith="rescore_task").count() == 1
+    assert as_admin.post(f"scoring/runs/{run.pk}/retry").status_code == 409
