@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -69,4 +70,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             raise
         return result
 
+    # Resolve string annotations (`from __future__ import annotations`) against the view's own
+    # module, so ninja sees the real schema types and not names it cannot resolve.
+    wrapper.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
     return wrapper
