@@ -20,14 +20,20 @@ def audit_record(*, actor: Actor, action: str, entity: str, entity_id: str | int
     """Append one entry to the chain, inside the caller's transaction.
 
     The entry commits or rolls back with the access it records. Appends are serialised (an
-    advisory lock on PostgreSQL, the database write lock on SQLite) for the short time between
-    reading the last hash and inserting.
+    advisory lock on PostgreSQL, the database write lock on SQLite) from reading the last hash
+    to the end of the caller's transaction.
+
+    Cost: two round trips on PostgreSQL (lock and read the tip in one function call, then the
+    insert). No savepoint: if the append fails, the caller's whole transaction fails with it, as
+    an access that could not be recorded must not happen.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-        last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+                cursor.execute("SELECT tip_seq, tip_hash FROM audit_chain_tip(%s)", [_LOCK_KEY])
+                last = cursor.fetchone()
+        else:
+            last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
         # Microsecond precision survives every backend, so the verifier rehashes the same text.
         at = datetime.now(UTC)
