@@ -41,7 +41,7 @@ PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
     "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen",
     "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment",
     "picture-in-picture", "publickey-credentials-get", "screen-wake-lock", "usb",
-    "xr-spatial-tracking", "interest-cohort",
+    "xr-spatial-tracking",
 ))
 
 STATIC_HEADERS: dict[str, str] = {

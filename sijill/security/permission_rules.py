@@ -75,6 +75,24 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/scoring/formulas/{pk}/activate"): only("admin"),
     ("GET", "/api/v1/scoring/runs"): only("analyst", "admin"),
     ("GET", "/api/v1/scoring/runs/{pk}"): only("analyst", "admin"),
+    # Programs. The "program" caller holds a token bound to the program in the path (another
+    # program's token gets 404: tested in sijill/programs/tests/test_api.py). Administrators
+    # manage programs and issue tokens; analysts read rules and simulate (aggregates only).
+    ("GET", "/api/v1/programs"): only("analyst", "admin"),
+    ("POST", "/api/v1/programs"): only("admin"),
+    ("GET", "/api/v1/programs/{code}"): only("program", "analyst", "admin"),
+    ("PATCH", "/api/v1/programs/{code}"): only("admin"),
+    ("POST", "/api/v1/programs/{code}/tokens"): only("admin"),
+    ("POST", "/api/v1/programs/{code}/simulations"): only("analyst", "admin"),
+    ("GET", "/api/v1/programs/{code}/eligibility/{idcs}"): only("program", "admin"),
+    ("GET", "/api/v1/programs/{code}/eligibility/{idcs}/history"): only("program", "admin"),
+    ("GET", "/api/v1/programs/{code}/eligible"): only("program", "admin"),
+    ("GET", "/api/v1/programs/{code}/eligible/export"): only("program", "admin"),
+    ("POST", "/api/v1/programs/{code}/applications"): only("program", "admin"),
+    ("PATCH", "/api/v1/programs/{code}/applications/{pk}"): only("program", "admin"),
+    ("POST", "/api/v1/programs/{code}/subscriptions"): only("program", "admin"),
+    ("GET", "/api/v1/programs/{code}/subscriptions"): only("program", "admin"),
+    ("DELETE", "/api/v1/programs/{code}/subscriptions/{pk}"): only("program", "admin"),
 }
 
 # Rules the code does not honour yet: each is a reported bug, run as a strict xfail, so the

@@ -82,9 +82,9 @@ def test_production_cookies_are_secure_host_only_and_http_only():
     ) == "True True True True __Host-sessionid __Host-csrftoken 31536000 True"
 
 
-def test_production_session_cookie_is_set_secure_and_samesite():
-    # In the dev profile the flags that do not need HTTPS are already on.
-    from django.conf import settings
+def test_cookie_flags_that_need_no_https_are_on_in_every_profile():
+    # The settings module itself: tests here swap the password hasher for speed.
+    from sijill import settings
 
     assert settings.SESSION_COOKIE_HTTPONLY is True
     assert settings.SESSION_COOKIE_SAMESITE == "Lax"

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.test import Client
 
 import sijill.urls  # noqa: F401  (routers are added to the API in the URLconf)
 from sijill.accounts.actors import SYSTEM
 from sijill.accounts.auth import actor_for_user
+from sijill.conftest import ApiClient
 from sijill.core.api import api
 from sijill.households.tests.factories import (
     household_create,
@@ -28,6 +30,8 @@ from sijill.households.tests.factories import (
 )
 from sijill.population.models import Person
 from sijill.population.services import person_enrol
+from sijill.programs import services as program_services
+from sijill.programs.models import Program, ProgramApplication
 from sijill.scoring import selectors as scoring_selectors
 from sijill.scoring import services as scoring_services
 from sijill.security.permission_rules import ALLOW, KNOWN_GAPS, ROLES, RULES
@@ -36,6 +40,7 @@ from sijill.testing import factories
 pytestmark = pytest.mark.django_db
 
 METHODS = {"get", "post", "put", "patch", "delete"}
+PROGRAM_CODE = "asd"
 
 
 def api_operations() -> list[tuple[str, str]]:
@@ -55,6 +60,9 @@ class World:
     held_reference: str
     formula_pk: int
     run_pk: int
+    program_code: str
+    application_pk: int
+    subscription_pk: int
     own_person: Person | None  # the caller's own record (the citizen's), if any
 
     def fresh_person(self) -> Person:
@@ -66,9 +74,17 @@ def _path_params(world: World, method: str, path: str) -> dict[str, str]:
     if "{reference}" in path:
         params["reference"] = (world.held_reference if path.startswith("/api/v1/enrolments/")
                                else world.household_reference)
+    if "{code}" in path:
+        params["code"] = world.program_code
     if "{pk}" in path:
-        params["pk"] = str(world.run_pk if path.startswith("/api/v1/scoring/runs/")
-                           else world.formula_pk)
+        if path.startswith("/api/v1/scoring/runs/"):
+            params["pk"] = str(world.run_pk)
+        elif path.startswith("/api/v1/scoring/formulas/"):
+            params["pk"] = str(world.formula_pk)
+        elif "/applications/" in path:
+            params["pk"] = str(world.application_pk)
+        elif "/subscriptions/" in path:
+            params["pk"] = str(world.subscription_pk)
     if "{idcs}" in path:
         params["idcs"] = (world.member.idcs if path.endswith("/members/{idcs}")
                           else world.subject.idcs)
@@ -112,6 +128,16 @@ INPUTS: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     ("POST", "/api/v1/households/{reference}/transitions"): lambda w: {"to": "verifying"},
     ("POST", "/api/v1/scoring/formulas"): lambda w: {"yaml": "identifier: matrix-test\n"},
     ("POST", "/api/v1/scoring/formulas/{pk}/impact"): lambda w: {"comparison": "<"},
+    ("POST", "/api/v1/programs"): lambda w: {
+        "code": "matrix-test", "name_ar": "برنامج", "name_fr": "Programme", "name_en": "Program",
+        "purpose": "permission matrix", "threshold": 9.5},
+    ("PATCH", "/api/v1/programs/{code}"): lambda w: {"budget_monthly_dh": 1000},
+    ("POST", "/api/v1/programs/{code}/tokens"): lambda w: {"name": "matrix token"},
+    ("POST", "/api/v1/programs/{code}/simulations"): lambda w: {"bins": 10},
+    ("POST", "/api/v1/programs/{code}/applications"): lambda w: {"idcs": w.subject.idcs},
+    ("PATCH", "/api/v1/programs/{code}/applications/{pk}"): lambda w: {"status": "withdrawn"},
+    ("POST", "/api/v1/programs/{code}/subscriptions"):
+        lambda w: {"url": "https://programme.example.ma/hooks/sijill"},
 }
 
 
@@ -159,13 +185,29 @@ def world(request: Any, agent_a: Any) -> World:
     assert formula is not None, "the default formula is installed by a migration"
     assert scoring_services.score_household_current(household_id=household.pk) is not None
     run = scoring_services.impact_start(actor=SYSTEM, formula_pk=formula.pk)
+    # A seed program (installed by a migration), an application of the household to it and a
+    # webhook subscription; the "program" caller's token is bound to this program.
+    program = Program.objects.get(code=PROGRAM_CODE)
+    application = ProgramApplication.objects.create(program=program, household=household,
+                                                    updated_by="matrix")
+    subscription = program_services.subscription_create(
+        actor=SYSTEM, code=PROGRAM_CODE, url="https://programme.example.ma/hooks/existing")
     return World(subject=subject, member=member, household_reference=household.reference,
                  held_reference=held.reference, formula_pk=formula.pk, run_pk=run.pk,
-                 own_person=None)
+                 program_code=PROGRAM_CODE, application_pk=application.pk,
+                 subscription_pk=subscription.pk, own_person=None)
+
+
+@pytest.fixture
+def as_bound_program(db: Any) -> ApiClient:
+    """A program's own token, bound to PROGRAM_CODE (what a real program holds)."""
+    _, raw = program_services.program_token_create(actor=SYSTEM, code=PROGRAM_CODE,
+                                                   name="matrix program token")
+    return ApiClient(Client(), {"Authorization": f"Bearer {raw}"})
 
 
 def _caller(request: Any, role: str) -> Any:
-    return request.getfixturevalue(f"as_{role}")
+    return request.getfixturevalue("as_bound_program" if role == "program" else f"as_{role}")
 
 
 def _cases() -> list[Any]:
@@ -199,7 +241,8 @@ def test_permission_matrix(request, world, method, path, role):
     data = builder(world) if builder else None
     response = getattr(caller, method.lower())(url, data)
     status = response.status_code
-    body = response.content.decode()
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    body = raw.decode()
     where = f"{method} {path} as {role}: got {status} {body[:300]}"
     assert status < 500, where
     if expected == ALLOW:
