@@ -21,7 +21,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from sijill.programs import conditions as cond
 from sijill.programs import selectors, vectorised
-from sijill.programs.models import EligibilityDecision, Program, Reason
+from sijill.programs.models import Program
 
 logger = logging.getLogger(__name__)
 _LOCK_BASE = 0x5A1A_0000  # advisory lock ids: one per program, serialising its re-decisions
@@ -51,14 +51,9 @@ def passes(score: float, threshold: float, comparison: str) -> bool:
     return score < threshold if comparison == "<" else score <= threshold
 
 
-def _passes_expr(score: pl.Expr, threshold: float, comparison: str) -> pl.Expr:
-    return (score < threshold) if comparison == "<" else (score <= threshold)
-
-
 @dataclass
 class Outcome:
     program: str
-    examined: int = 0
     written: int = 0
     evaluated: int = 0  # households whose conditions were run
     #: (household id, eligible now) for every household whose eligibility changed
@@ -141,173 +136,168 @@ def _evaluate(program: Program, household_ids: list[int], today: date) -> pl.Dat
     return pl.concat(parts)
 
 
-def _normalise(texts: pl.Series) -> pl.Series:
-    return pl.Series([canonical(json.loads(t)) if t is not None else None for t in texts],
-                     dtype=pl.Utf8)
+def _in_list(ids: Sequence[int]) -> str:
+    return ", ".join(str(int(i)) for i in ids)
 
 
-ROW_COLUMNS = ("program_id", "household_id", "current", "eligible", "score_ok",
-               "conditions_met", "score_id", "score_value", "provisional", "threshold",
-               "comparison", "rules_version", "conditions_hash", "declaration_version",
-               "conditions", "reason", "previous_eligible", "decided_at")
+def _scored(ids: Sequence[int] | None, join: str = "") -> str:
+    """FROM/WHERE of registered households with a current index, left-joined with the
+    program's current decision `c` (parameters: formula, program)."""
+    statuses = ", ".join(f"'{s}'" for s in selectors.REGISTERED)
+    where = f"h.status IN ({statuses}) AND h.current_version > 0"
+    if ids is not None:
+        where += f" AND h.id IN ({_in_list(ids) or 'NULL'})"
+    return (" FROM households_household h JOIN households_declarationversion d"
+            " ON d.household_id = h.id AND d.version = h.current_version"
+            " JOIN scoring_score s ON s.declaration_id = d.id AND s.formula_id = %(formula)s"
+            " LEFT JOIN programs_eligibilitydecision c ON c.program_id = %(program)s"
+            f" AND c.household_id = h.id AND c.current{join}"
+            f" WHERE {where}")
+
+
+def _temp(name: str, columns: str) -> str:
+    suffix = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+    return f"CREATE TEMP TABLE {name} ({columns}){suffix}"
+
+
+def _load_conditions(cur: Any, frame: pl.DataFrame) -> None:
+    json_type = "jsonb" if connection.vendor == "postgresql" else "text"
+    cur.execute(_temp("programs_tmp_cond", f"household_id bigint PRIMARY KEY,"
+                                           f" conditions {json_type}, met boolean"))
+    if not frame.height:
+        return
+    if connection.vendor == "postgresql":
+        buf = io.BytesIO()
+        frame.write_csv(buf, include_header=False)
+        with cur.cursor.copy("COPY programs_tmp_cond FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buf.getvalue())
+    else:
+        cur.executemany("INSERT INTO programs_tmp_cond VALUES (%s, %s, %s)",
+                        list(frame.iter_rows()))
 
 
 def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
              reason: str | None = None, recheck: bool = False,
-             today: date | None = None, scores: pl.DataFrame | None = None) -> Outcome:
+             today: date | None = None) -> Outcome:
     """Decide `program` for the given households (default: every registered household).
-    `scores` (from `selectors.current_scores` for the same households) saves re-reading them
-    when several programs are decided in a row."""
+
+    Set-based: (1) the households whose conditions must run (no decision, a new declaration
+    version, new conditions, or `recheck`) are read by id and their conditions evaluated
+    (vectorised) into a temporary table; (2) one statement computes every household's new
+    outcome from its current index and the threshold, keeping only those whose score, outcome
+    or conditions changed (or whose conditions are new); (3) their current decision loses its
+    flag and the new ones are inserted. A threshold change thus writes only the households
+    whose outcome changes; the others' decisions stand (same result under the new rules)."""
     today = today or timezone.localdate()
     now = timezone.now()
     ids = list(household_ids) if household_ids is not None else None
     chash = conditions_hash(program.conditions)
+    cmp = "<" if program.comparison == "<" else "<="
+    pg = connection.vendor == "postgresql"
+    text = "::text" if pg else ""
     out = Outcome(program=program.code)
-    with transaction.atomic():
+    params: dict[str, Any] = {
+        "formula": selectors.active_formula_id() or 0, "program": program.pk, "hash": chash,
+        "threshold": program.threshold, "comparison": program.comparison,
+        "rules_version": program.rules_version, "now": now, "fallback": reason or "recheck",
+    }
+    with transaction.atomic(), connection.cursor() as cur:
         _lock(program)
-        if scores is None:
-            scores = selectors.current_scores(ids)
-        current = selectors.current_decisions(program.pk, ids)
-        scored = scores.filter(pl.col("score_id").is_not_null())
-        j = scored.join(current, on="household_id", how="left", coalesce=True).rename(
-            {"score_id_right": "old_score_id"})
-        out.examined = j.height
-        need = (pl.col("decision_id").is_null()
-                | (pl.col("declaration_version") != pl.col("current_version"))
-                | (pl.col("conditions_hash") != chash))
-        if recheck:
-            need = pl.lit(True)
-        j = j.with_columns(need.fill_null(True).alias("need"))
-        need_ids = j.filter(pl.col("need"))["household_id"].to_list()
-        if program.conditions and need_ids:
-            evaluated = _evaluate(program, need_ids, today)
+        need_sql = "SELECT h.id" + _scored(ids)
+        if not recheck:
+            need_sql += (" AND (c.id IS NULL OR c.declaration_version <> h.current_version"
+                         " OR c.conditions_hash <> %(hash)s)")
+        cur.execute(need_sql + " ORDER BY h.id", params)
+        need = [r[0] for r in cur.fetchall()]
+        if program.conditions and need:
+            evaluated = _evaluate(program, need, today)
             out.evaluated = evaluated.height
         else:
-            evaluated = pl.DataFrame({"household_id": need_ids,
-                                      "new_conditions": ["{}"] * len(need_ids),
-                                      "new_met": [True] * len(need_ids)},
+            evaluated = pl.DataFrame({"household_id": need, "new_conditions": ["{}"] * len(need),
+                                      "new_met": [True] * len(need)},
                                      schema={"household_id": pl.Int64, "new_conditions": pl.Utf8,
                                              "new_met": pl.Boolean})
-        j = j.join(evaluated, on="household_id", how="left", coalesce=True)
-        # Old conditions of re-run rows, normalised, so an unchanged result is recognised.
-        rerun = j.filter(pl.col("need") & pl.col("conditions").is_not_null())
-        if rerun.height:
-            j = j.join(rerun.select("household_id",
-                                    _normalise(rerun["conditions"]).alias("old_norm")),
-                       on="household_id", how="left", coalesce=True)
-        else:
-            j = j.with_columns(pl.lit(None, dtype=pl.Utf8).alias("old_norm"))
-        j = j.with_columns(
-            pl.when(pl.col("need")).then(pl.col("new_conditions"))
-            .otherwise(pl.col("conditions")).alias("next_conditions"),
-            pl.when(pl.col("need")).then(pl.col("new_met"))
-            .otherwise(pl.col("conditions_met")).alias("next_met"),
-            _passes_expr(pl.col("score_value"), program.threshold, program.comparison)
-            .alias("score_ok"),
-        ).with_columns((pl.col("score_ok") & pl.col("next_met")).alias("next_eligible"))
-        rules_changed = ((pl.col("threshold") != program.threshold)
-                         | (pl.col("comparison") != program.comparison)
-                         | (pl.col("conditions_hash") != chash))
-        data_changed = pl.col("need") & (pl.col("new_conditions") != pl.col("old_norm"))
-        changed = (pl.col("decision_id").is_null() | rules_changed | data_changed
-                   | (pl.col("old_score_id") != pl.col("score_id"))
-                   | (pl.col("eligible") != pl.col("next_eligible")))
-        derived_reason = (
-            pl.when(pl.col("decision_id").is_null()).then(pl.lit(Reason.FIRST.value))
-            .when(rules_changed).then(pl.lit(Reason.RULES.value))
-            .when(pl.col("old_score_id") != pl.col("score_id")).then(pl.lit(Reason.SCORE.value))
-            .when(data_changed).then(pl.lit(Reason.DATA.value))
-            .otherwise(pl.lit(Reason.RECHECK.value)))
-        rows = j.filter(changed.fill_null(True)).select(
-            pl.lit(program.pk, dtype=pl.Int64).alias("program_id"),
-            "household_id",
-            pl.lit(True).alias("current"),
-            pl.col("next_eligible").alias("eligible"),
-            "score_ok",
-            pl.col("next_met").alias("conditions_met"),
-            "score_id",
-            "score_value",
-            "provisional",
-            pl.lit(program.threshold, dtype=pl.Float64).alias("threshold"),
-            pl.lit(program.comparison).alias("comparison"),
-            pl.lit(program.rules_version, dtype=pl.Int64).alias("rules_version"),
-            pl.lit(chash).alias("conditions_hash"),
-            pl.col("current_version").alias("declaration_version"),
-            pl.col("next_conditions").alias("conditions"),
-            (pl.lit(reason) if reason else derived_reason).alias("reason"),
-            pl.col("eligible").alias("previous_eligible"),
-            pl.lit(now.isoformat()).alias("decided_at"),
-            "decision_id",
-        )
-        # Households that left the registry: a final not-eligible decision (once).
-        gone = current.filter(~pl.col("household_id").is_in(scores["household_id"].implode())
-                              & pl.col("score_id").is_not_null())
-        if gone.height:
-            rows = pl.concat([rows, gone.select(
-                pl.lit(program.pk, dtype=pl.Int64).alias("program_id"),
-                "household_id",
-                pl.lit(True).alias("current"),
-                pl.lit(False).alias("eligible"),
-                pl.lit(False).alias("score_ok"),
-                "conditions_met",
-                pl.lit(None, dtype=pl.Int64).alias("score_id"),
-                pl.lit(None, dtype=pl.Float64).alias("score_value"),
-                pl.lit(False).alias("provisional"),
-                pl.lit(program.threshold, dtype=pl.Float64).alias("threshold"),
-                pl.lit(program.comparison).alias("comparison"),
-                pl.lit(program.rules_version, dtype=pl.Int64).alias("rules_version"),
-                pl.col("conditions_hash"),
-                "declaration_version",
-                "conditions",
-                pl.lit(Reason.REGISTRY.value).alias("reason"),
-                pl.col("eligible").alias("previous_eligible"),
-                pl.lit(now.isoformat()).alias("decided_at"),
-                "decision_id",
-            )], how="vertical_relaxed")
-        if rows.height:
-            _write(rows, now)
-        out.written = rows.height
-        flips = rows.filter(pl.col("previous_eligible").is_null() & pl.col("eligible")
-                            | (pl.col("previous_eligible") != pl.col("eligible")))
-        out.changes = list(zip(flips["household_id"].to_list(), flips["eligible"].to_list(),
-                               strict=True))
+        _load_conditions(cur, evaluated)
+        met = "CASE WHEN t.household_id IS NOT NULL THEN t.met ELSE c.conditions_met END"
+        cur.execute(
+            "CREATE TEMP TABLE programs_tmp_new" + (" ON COMMIT DROP" if pg else "") +  # noqa: S608
+            " AS SELECT * FROM (SELECT h.id AS household_id, s.id AS score_id,"  # noqa: S608
+            " s.value AS score_value, s.provisional AS provisional,"
+            " h.current_version AS declaration_version,"
+            " CASE WHEN t.household_id IS NOT NULL THEN t.conditions ELSE c.conditions END"
+            " AS conditions,"
+            f" {met} AS conditions_met,"
+            f" (s.value {cmp} %(threshold)s) AS score_ok,"
+            f" (s.value {cmp} %(threshold)s AND {met}) AS eligible,"
+            " c.id AS old_id, c.eligible AS previous_eligible, c.score_ok AS old_score_ok,"
+            " c.score_id AS old_score_id, c.conditions_hash AS old_hash,"
+            " c.threshold AS old_threshold, c.comparison AS old_comparison,"
+            " (t.household_id IS NOT NULL AND c.id IS NOT NULL"
+            f" AND t.conditions{text} <> c.conditions{text}) AS data_changed"
+            + _scored(ids, " LEFT JOIN programs_tmp_cond t ON t.household_id = h.id") +
+            ") x"
+            " WHERE old_id IS NULL OR old_score_id <> score_id OR old_hash <> %(hash)s"
+            " OR data_changed OR old_score_ok <> score_ok OR previous_eligible <> eligible",
+            params)
+        cur.execute("UPDATE programs_eligibilitydecision SET current = false WHERE id IN"
+                    " (SELECT old_id FROM programs_tmp_new WHERE old_id IS NOT NULL)")
+        cur.execute(
+            "INSERT INTO programs_eligibilitydecision (program_id, household_id, current,"
+            " eligible, score_ok, conditions_met, score_id, score_value, provisional, threshold,"
+            " comparison, rules_version, conditions_hash, declaration_version, conditions,"
+            " reason, previous_eligible, decided_at)"
+            " SELECT %(program)s, household_id, true, eligible, score_ok, conditions_met,"
+            " score_id, score_value, provisional, %(threshold)s, %(comparison)s,"
+            " %(rules_version)s, %(hash)s, declaration_version, conditions,"
+            " CASE WHEN old_id IS NULL THEN 'first' WHEN old_score_id <> score_id THEN 'score'"
+            " WHEN old_hash <> %(hash)s THEN 'rules' WHEN data_changed THEN 'data'"
+            " WHEN old_threshold <> %(threshold)s OR old_comparison <> %(comparison)s"
+            " THEN 'rules' ELSE %(fallback)s END,"
+            " previous_eligible, %(now)s FROM programs_tmp_new", params)
+        out.written = cur.rowcount
+        cur.execute("SELECT household_id, eligible FROM programs_tmp_new"
+                    " WHERE (previous_eligible IS NULL AND eligible)"
+                    " OR previous_eligible <> eligible ORDER BY household_id")
+        out.changes = [(int(h), bool(e)) for h, e in cur.fetchall()]
+        cur.execute("DROP TABLE programs_tmp_new")
+        cur.execute("DROP TABLE programs_tmp_cond")
+        _leave(cur, program, ids, params, out)
     return out
 
 
-def _write(rows: pl.DataFrame, now: datetime) -> None:
-    old = rows["decision_id"].drop_nulls().to_list()
-    data = rows.drop("decision_id")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            if old:
-                cur.execute("UPDATE programs_eligibilitydecision SET current = false"
-                            " WHERE id = ANY(%s)", [old])
-            buf = io.BytesIO()
-            data.write_csv(buf, include_header=False, null_value="")
-            columns = ", ".join(f'"{c}"' for c in ROW_COLUMNS)
-            with cur.cursor.copy(
-                    f"COPY programs_eligibilitydecision ({columns}) FROM STDIN (FORMAT csv)"
-            ) as copy:
-                copy.write(buf.getvalue())
+def _leave(cur: Any, program: Program, ids: Sequence[int] | None, params: dict[str, Any],
+           out: Outcome) -> None:
+    """Households that left the registry get a final not-eligible decision (once)."""
+    statuses = ", ".join(f"'{s}'" for s in selectors.REGISTERED)
+    where = ("c.program_id = %(program)s AND c.current AND c.score_id IS NOT NULL"
+             f" AND NOT (h.status IN ({statuses}) AND h.current_version > 0)")
+    if ids is not None:
+        where += f" AND h.id IN ({_in_list(ids) or 'NULL'})"
+    cur.execute("SELECT c.id, c.household_id, c.eligible FROM programs_eligibilitydecision c"  # noqa: S608
+                f" JOIN households_household h ON h.id = c.household_id WHERE {where}", params)
+    gone = cur.fetchall()
+    if not gone:
         return
-    for start in range(0, len(old), 900):
-        EligibilityDecision.objects.filter(pk__in=old[start:start + 900]).update(current=False)
-    objs = []
-    for r in data.iter_rows(named=True):
-        r["conditions"] = json.loads(r["conditions"]) if r["conditions"] else {}
-        r["decided_at"] = now
-        objs.append(EligibilityDecision(**r))
-    EligibilityDecision.objects.bulk_create(objs, batch_size=500)
+    old = [g[0] for g in gone]
+    cur.execute(f"UPDATE programs_eligibilitydecision SET current = false"  # noqa: S608
+                f" WHERE id IN ({_in_list(old)})")
+    cur.execute(
+        "INSERT INTO programs_eligibilitydecision (program_id, household_id, current,"  # noqa: S608
+        " eligible, score_ok, conditions_met, score_id, score_value, provisional, threshold,"
+        " comparison, rules_version, conditions_hash, declaration_version, conditions, reason,"
+        " previous_eligible, decided_at)"
+        " SELECT program_id, household_id, true, false, false, conditions_met, NULL, NULL,"
+        " false, %(threshold)s, %(comparison)s, %(rules_version)s, conditions_hash,"
+        " declaration_version, conditions, 'registry', eligible, %(now)s"
+        f" FROM programs_eligibilitydecision WHERE id IN ({_in_list(old)})", params)
+    out.written += len(gone)
+    out.changes += [(int(h), False) for _, h, e in gone if e]
 
 
 def redecide_all(*, household_ids: Sequence[int] | None = None, reason: str | None = None,
                  recheck: bool = False) -> list[Outcome]:
-    """Decide every program that still decides (not closed); the scores are read once."""
+    """Decide every program that still decides (not closed)."""
     programs = list(Program.objects.filter(status__in=DECIDED_STATUSES).order_by("pk"))
-    if not programs:
-        return []
-    ids = list(household_ids) if household_ids is not None else None
     with transaction.atomic():
-        scores = selectors.current_scores(ids)
-        return [redecide(p, household_ids=ids, reason=reason, recheck=recheck, scores=scores)
+        return [redecide(p, household_ids=household_ids, reason=reason, recheck=recheck)
                 for p in programs]

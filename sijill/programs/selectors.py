@@ -2,7 +2,6 @@
 
 - `current_scores`: each registered household's index for its current declaration with the
   active formula (null while it is not scored yet).
-- `current_decisions`: a program's current decisions.
 - `contexts`: the condition context of households (SCHEMA.md), from their current declaration,
   members' ages on the decision day.
 
@@ -89,35 +88,6 @@ def current_scores(household_ids: Sequence[int] | None = None) -> pl.DataFrame:
            " LEFT JOIN scoring_score s ON s.declaration_id = d.id AND s.formula_id = %s"
            f" WHERE {where} ORDER BY h.id")
     return frame(sql, [formula_id], SCORES_SCHEMA)
-
-
-# ---------------------------------------------------------------------------------------------
-# Decisions
-
-
-DECISIONS_SCHEMA = {"decision_id": pl.Int64, "household_id": pl.Int64, "eligible": pl.Boolean,
-                    "score_id": pl.Int64, "threshold": pl.Float64, "comparison": pl.Utf8,
-                    "conditions_hash": pl.Utf8, "declaration_version": pl.Int64,
-                    "conditions": pl.Utf8, "conditions_met": pl.Boolean}
-
-
-def current_decisions(program_id: int, household_ids: Sequence[int] | None = None,
-                      ) -> pl.DataFrame:
-    where = "program_id = %s AND current"
-    if household_ids is not None:
-        if not household_ids:
-            return pl.DataFrame(schema=DECISIONS_SCHEMA)
-        where += f" AND household_id IN ({_in_list(household_ids)})"
-    cast = "::text" if connection.vendor == "postgresql" else ""
-    sql = ("SELECT id, household_id, eligible, score_id, threshold, comparison,"  # noqa: S608
-           f" conditions_hash, declaration_version, conditions{cast}, conditions_met"
-           f" FROM programs_eligibilitydecision WHERE {where} ORDER BY household_id")
-    out = frame(sql, [program_id], DECISIONS_SCHEMA)
-    if connection.vendor != "postgresql":
-        # SQLite stores JSON as text already; booleans come back as 0/1 integers.
-        out = out.with_columns(pl.col("eligible").cast(pl.Boolean),
-                               pl.col("conditions_met").cast(pl.Boolean))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -78,11 +78,21 @@ def test_conditions_are_recorded_and_decide():
         assert d.conditions == {"school_age_child_in_school": False}
 
 
+def test_current_scores_reads_the_index_of_the_current_declaration():
+    from sijill.programs.selectors import current_scores
+
+    scored, unscored = family(), family()
+    s = score(scored, 9.25)
+    frame = current_scores([scored.pk, unscored.pk]).sort("household_id")
+    assert frame["score_id"].to_list() == [s.pk, None]
+    assert frame["score_value"].to_list() == [9.25, None]
+
+
 def test_a_household_without_a_current_score_gets_no_decision():
     program = Program.objects.get(code="asd")
     household = family()
     out = eligibility.redecide(program)
-    assert out.examined == 0
+    assert out.written == 0
     assert not EligibilityDecision.objects.filter(household=household).exists()
 
 
@@ -114,8 +124,11 @@ def test_a_threshold_change_reuses_the_conditions_results():
                                       values={"threshold": 9.15})
     out = eligibility.redecide(updated)
     assert out.evaluated == 0  # the declaration and the conditions did not change
-    assert sorted(e for _, e in out.changes) == [False]
-    assert out.written == 3  # every decision records the new threshold
+    assert [e for _, e in out.changes] == [False]
+    # Only the household whose outcome changed gets a new decision; the others' stand.
+    assert out.written == 1
+    assert current(updated, households[2]).threshold == 9.15
+    assert current(updated, households[0]).threshold == 9.743001
 
 
 def test_a_condition_change_re_decides_the_affected_households(
@@ -201,7 +214,7 @@ def test_the_redecide_command(capsys):
     from django.core.management import call_command
 
     call_command("redecide_programs", "--program", "asd")
-    assert "asd: 1 households, 0 conditions run, 1 decisions written, 1 changes" in (
+    assert "asd: 0 households' conditions run, 1 decisions written, 1 changes" in (
         capsys.readouterr().out)
     call_command("redecide_programs", "--recheck")
     assert EligibilityDecision.objects.filter(household=household, current=True).count() == 4

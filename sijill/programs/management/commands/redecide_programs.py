@@ -33,6 +33,6 @@ class Command(BaseCommand):
                                            reason="recheck" if options["recheck"] else None)
             _notify([outcome])
             self.stdout.write(
-                f"{program.code}: {outcome.examined} households, {outcome.evaluated} "
-                f"conditions run, {outcome.written} decisions written, "
+                f"{program.code}: {outcome.evaluated} households' conditions run, "
+                f"{outcome.written} decisions written, "
                 f"{len(outcome.changes)} changes ({time.perf_counter() - start:.1f} s)")
