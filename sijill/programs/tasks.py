@@ -30,6 +30,8 @@ def decide_households_task(*, household_ids: list[int], reason: str | None = Non
 @task()
 def redecide_program_task(*, program_id: int, reason: str | None = None) -> int:
     program = Program.objects.get(pk=program_id)
+    if program.status not in eligibility.DECIDED_STATUSES:
+        return 0  # a closed program decides no more
     return _notify([eligibility.redecide(program, reason=reason)])
 
 
