@@ -11,7 +11,7 @@ by @idempotent in the decorator's module, where the schema names are unknown.
 """
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils import translation
@@ -24,11 +24,12 @@ from sijill.scoring import selectors, services
 from sijill.scoring.models import FormulaVersion, ScoringRun
 
 router = Router(tags=["scoring"], auth=AUTH)
+Id = Annotated[int, Field(ge=1, le=2**62)]
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
           422: ErrorOut}
 
 
-class VariableOut(Schema):
+class ScoreVariableOut(Schema):
     key: str
     label: str
     value: float
@@ -54,11 +55,11 @@ class ScoreOut(Schema):
     region_term: float
     provisional: bool
     provisional_variables: list[str]
-    variables: list[VariableOut] | None = Field(
+    variables: list[ScoreVariableOut] | None = Field(
         None, description="Every variable (staff only; a citizen reads the explanation).")
 
 
-class ExplanationItemOut(Schema):
+class ScoreExplanationItemOut(Schema):
     key: str
     label: str
     direction: Literal["raised", "lowered", "none"]
@@ -70,7 +71,7 @@ class ExplanationItemOut(Schema):
     verified_by: list[str] | None = None
 
 
-class ExplanationOut(Schema):
+class ScoreExplanationOut(Schema):
     household: str
     language: str
     audience: Literal["citizen", "agent"]
@@ -85,9 +86,9 @@ class ExplanationOut(Schema):
     baseline: float = Field(..., description="Milieu constant plus region term.")
     constant: float
     region_term: float
-    raised: list[ExplanationItemOut]
-    lowered: list[ExplanationItemOut]
-    items: list[ExplanationItemOut]
+    raised: list[ScoreExplanationItemOut]
+    lowered: list[ScoreExplanationItemOut]
+    items: list[ScoreExplanationItemOut]
     provisional: bool
     provisional_variables: list[str]
     provisional_notice: str | None
@@ -109,13 +110,13 @@ class FormulaOut(Schema):
     retired_at: datetime | None
 
 
-class ThresholdOut(Schema):
+class FormulaThresholdOut(Schema):
     program: str
     name: str
     value: float
 
 
-class ProvisionalOut(Schema):
+class FormulaProvisionalOut(Schema):
     milieu: str
     key: str
     assumption: str
@@ -124,8 +125,8 @@ class ProvisionalOut(Schema):
 class FormulaDetailOut(FormulaOut):
     regions: list[str]
     variables: dict[str, int]
-    thresholds: list[ThresholdOut]
-    provisional_variables: list[ProvisionalOut]
+    thresholds: list[FormulaThresholdOut]
+    provisional_variables: list[FormulaProvisionalOut]
     choices: dict[str, str]
 
 
@@ -143,22 +144,23 @@ class FormulaExportOut(Schema):
     yaml: str
 
 
-class ThresholdIn(Schema):
+class ImpactThresholdIn(Schema):
     program: str = Field("", max_length=60)
     name: str = Field("", max_length=120)
     value: float
 
 
-class ImpactIn(Schema):
+class ImpactReportIn(Schema):
     comparison: Literal["<", "<="] = Field(
         "<", description="Eligible when the index is below (<, the official announcement) or "
                          "at most (<=, the public calculators) the threshold.")
-    thresholds: list[ThresholdIn] | None = Field(
+    thresholds: list[ImpactThresholdIn] | None = Field(
         None, max_length=20, description="Default: the thresholds published with the formula.")
-    baseline: int | None = Field(None, description="Default: the active version.")
+    baseline: int | None = Field(None, ge=1, le=2**62,
+                                 description="Default: the active version.")
 
 
-class RunOut(Schema):
+class ScoringRunOut(Schema):
     id: int
     kind: str
     status: str
@@ -192,18 +194,18 @@ def _formula_detail(fv: FormulaVersion) -> FormulaDetailOut:
         **_formula_out(fv).model_dump(),
         regions=list(f.region_codes),
         variables={m.value: len(model.variables) for m, model in f.milieux.items()},
-        thresholds=[ThresholdOut(program=t.program, name=t.name, value=t.value)
+        thresholds=[FormulaThresholdOut(program=t.program, name=t.name, value=t.value)
                     for t in f.thresholds],
-        provisional_variables=[ProvisionalOut(milieu=m.value, key=v.key,
+        provisional_variables=[FormulaProvisionalOut(milieu=m.value, key=v.key,
                                               assumption=v.assumption or "")
                                for m, model in f.milieux.items() for v in model.variables
                                if v.provisional],
         choices={c.key: c.text for c in f.choices})
 
 
-def _run_out(run: ScoringRun) -> RunOut:
+def _run_out(run: ScoringRun) -> ScoringRunOut:
     run = ScoringRun.objects.select_related("formula", "baseline").get(pk=run.pk)
-    return RunOut(id=run.pk, kind=run.kind, status=run.status, formula=run.formula.label,
+    return ScoringRunOut(id=run.pk, kind=run.kind, status=run.status, formula=run.formula.label,
                   formula_id=run.formula_id,
                   baseline=run.baseline.label if run.baseline else None, params=run.params,
                   total=run.total, done=run.done,
@@ -233,7 +235,7 @@ def score(request: HttpRequest, reference: str, lang: str | None = None):  # typ
         language = _language(lang)
         model = view.formula.model(s.milieu)
         result = services.score_result(s)
-        variables = [VariableOut(key=v.key, label=model.variable(v.key).label.get(language),
+        variables = [ScoreVariableOut(key=v.key, label=model.variable(v.key).label.get(language),
                                  value=v.value, coefficient=v.coefficient,
                                  contribution=v.contribution, source=v.source,
                                  verified_by=list(v.verified_by), provisional=v.provisional)
@@ -247,13 +249,13 @@ def score(request: HttpRequest, reference: str, lang: str | None = None):  # typ
 
 
 @router.get("/households/{reference}/score/explanation",
-            response={200: ExplanationOut, **ERRORS},
+            response={200: ScoreExplanationOut, **ERRORS},
             summary="What raised and what lowered the index, largest first (ar, fr, en)")
 def explanation(request: HttpRequest, reference: str, lang: str | None = None):  # type: ignore[no-untyped-def]
     data = services.score_explanation(actor=request.auth, reference=reference,  # type: ignore[attr-defined]
                                       language=_language(lang),
                                       purpose="answer to the caller's request")
-    return ExplanationOut(**data)
+    return ScoreExplanationOut(**data)
 
 
 @router.get("/scoring/formulas", response={200: list[FormulaOut], **ERRORS},
@@ -272,13 +274,13 @@ def formula_import(request: HttpRequest, payload: FormulaImportIn):  # type: ign
 
 @router.get("/scoring/formulas/{pk}", response={200: FormulaDetailOut, **ERRORS},
             summary="A formula version")
-def formula_detail(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
+def formula_detail(request: HttpRequest, pk: Id):  # type: ignore[no-untyped-def]
     return _formula_detail(services.formula_get(actor=request.auth, pk=pk))  # type: ignore[attr-defined]
 
 
 @router.get("/scoring/formulas/{pk}/export", response={200: FormulaExportOut, **ERRORS},
             summary="A formula version as a YAML document (re-importable)")
-def formula_export(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
+def formula_export(request: HttpRequest, pk: Id):  # type: ignore[no-untyped-def]
     text = services.formula_export(actor=request.auth, pk=pk)  # type: ignore[attr-defined]
     fv = FormulaVersion.objects.get(pk=pk)
     return FormulaExportOut(id=fv.pk, identifier=fv.identifier, version=fv.version,
@@ -286,10 +288,10 @@ def formula_export(request: HttpRequest, pk: int):  # type: ignore[no-untyped-de
                             yaml=text)
 
 
-@router.post("/scoring/formulas/{pk}/impact", response={202: RunOut, **ERRORS},
+@router.post("/scoring/formulas/{pk}/impact", response={202: ScoringRunOut, **ERRORS},
              summary="Run an impact report of this version against the registry")
 @idempotent
-def impact(request: HttpRequest, pk: int, payload: ImpactIn):  # type: ignore[no-untyped-def]
+def impact(request: HttpRequest, pk: Id, payload: ImpactReportIn):  # type: ignore[no-untyped-def]
     run = services.impact_start(
         actor=request.auth, formula_pk=pk, comparison=payload.comparison,  # type: ignore[attr-defined]
         thresholds=[t.model_dump() for t in payload.thresholds] if payload.thresholds else None,
@@ -297,28 +299,28 @@ def impact(request: HttpRequest, pk: int, payload: ImpactIn):  # type: ignore[no
     return 202, _run_out(run)
 
 
-@router.post("/scoring/formulas/{pk}/activate", response={202: RunOut, **ERRORS},
+@router.post("/scoring/formulas/{pk}/activate", response={202: ScoringRunOut, **ERRORS},
              summary="Activate this version (retires the active one; rescores everyone)")
 @idempotent
-def activate(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
+def activate(request: HttpRequest, pk: Id):  # type: ignore[no-untyped-def]
     run = services.formula_activate(actor=request.auth, pk=pk)  # type: ignore[attr-defined]
     return 202, _run_out(run)
 
 
-@router.get("/scoring/runs", response={200: list[RunOut], **ERRORS},
+@router.get("/scoring/runs", response={200: list[ScoringRunOut], **ERRORS},
             summary="Scoring runs (rescores and impact reports), latest first")
-def runs(request: HttpRequest, formula: int | None = None):  # type: ignore[no-untyped-def]
+def runs(request: HttpRequest, formula: Id | None = None):  # type: ignore[no-untyped-def]
     return [_run_out(r) for r in services.run_list(actor=request.auth, formula_pk=formula)]  # type: ignore[attr-defined]
 
 
-@router.get("/scoring/runs/{pk}", response={200: RunOut, **ERRORS},
+@router.get("/scoring/runs/{pk}", response={200: ScoringRunOut, **ERRORS},
             summary="Progress and result of a scoring run")
-def run(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
+def run(request: HttpRequest, pk: Id):  # type: ignore[no-untyped-def]
     return _run_out(services.run_get(actor=request.auth, pk=pk))  # type: ignore[attr-defined]
 
 
-@router.post("/scoring/runs/{pk}/retry", response={202: RunOut, **ERRORS},
+@router.post("/scoring/runs/{pk}/retry", response={202: ScoringRunOut, **ERRORS},
              summary="Queue a failed or finished run again (a rescore resumes)")
 @idempotent
-def run_retry(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
+def run_retry(request: HttpRequest, pk: Id):  # type: ignore[no-untyped-def]
     return 202, _run_out(services.run_retry(actor=request.auth, pk=pk))  # type: ignore[attr-defined]
