@@ -102,7 +102,9 @@ class Reason(models.TextChoices):
 class EligibilityDecision(models.Model):
     """One decision on one household for one program, with its inputs."""
 
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="decisions")
+    # No index of its own on program: decision_history (program, household) leads with it.
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="decisions",
+                                db_index=False)
     household = models.ForeignKey("households.Household", on_delete=models.PROTECT,
                                   related_name="eligibility_decisions")
     current = models.BooleanField(default=True)
@@ -136,7 +138,7 @@ class EligibilityDecision(models.Model):
         indexes = [
             models.Index(fields=["program", "household"], condition=Q(current=True, eligible=True),
                          name="decision_current_eligible"),
-            models.Index(fields=["household", "program"], name="decision_history"),
+            models.Index(fields=["program", "household"], name="decision_history"),
         ]
 
     def __str__(self) -> str:
