@@ -75,6 +75,17 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/scoring/formulas/{pk}/activate"): only("admin"),
     ("GET", "/api/v1/scoring/runs"): only("analyst", "admin"),
     ("GET", "/api/v1/scoring/runs/{pk}"): only("analyst", "admin"),
+    # Retrying a run: impact reports (the test's run) are the analyst's too; a rescore run
+    # needs FORMULA_ACTIVATE (administrators).
+    ("POST", "/api/v1/scoring/runs/{pk}/retry"): only("analyst", "admin"),
+    # Deduplication. A sweep over the whole register is the administrator's; agents review and
+    # decide clusters (persons are national: no province limit, like person reads).
+    ("POST", "/api/v1/dedup/runs"): only("admin"),
+    ("GET", "/api/v1/dedup/runs"): only("agent_a", "agent_b", "admin"),
+    ("GET", "/api/v1/dedup/runs/{run_id}"): only("agent_a", "agent_b", "admin"),
+    ("GET", "/api/v1/dedup/clusters"): only("agent_a", "agent_b", "admin"),
+    ("GET", "/api/v1/dedup/clusters/{cluster_id}"): only("agent_a", "agent_b", "admin"),
+    ("POST", "/api/v1/dedup/clusters/{cluster_id}/decision"): only("agent_a", "agent_b", "admin"),
     # Programs. The "program" caller holds a token bound to the program in the path (another
     # program's token gets 404: tested in sijill/programs/tests/test_api.py). Administrators
     # manage programs and issue tokens; analysts read rules and simulate (aggregates only).

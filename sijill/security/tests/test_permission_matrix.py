@@ -22,6 +22,7 @@ from sijill.accounts.actors import SYSTEM
 from sijill.accounts.auth import actor_for_user
 from sijill.conftest import ApiClient
 from sijill.core.api import api
+from sijill.dedup.models import ClusterMember, DedupRun, DuplicateCluster
 from sijill.households.tests.factories import (
     household_create,
     household_data,
@@ -63,6 +64,8 @@ class World:
     program_code: str
     application_pk: int
     subscription_pk: int
+    dedup_run_id: int
+    cluster_id: int
     own_person: Person | None  # the caller's own record (the citizen's), if any
 
     def fresh_person(self) -> Person:
@@ -74,6 +77,10 @@ def _path_params(world: World, method: str, path: str) -> dict[str, str]:
     if "{reference}" in path:
         params["reference"] = (world.held_reference if path.startswith("/api/v1/enrolments/")
                                else world.household_reference)
+    if "{run_id}" in path:
+        params["run_id"] = str(world.dedup_run_id)
+    if "{cluster_id}" in path:
+        params["cluster_id"] = str(world.cluster_id)
     if "{code}" in path:
         params["code"] = world.program_code
     if "{pk}" in path:
@@ -138,6 +145,9 @@ INPUTS: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     ("PATCH", "/api/v1/programs/{code}/applications/{pk}"): lambda w: {"status": "withdrawn"},
     ("POST", "/api/v1/programs/{code}/subscriptions"):
         lambda w: {"url": "https://programme.example.ma/hooks/sijill"},
+    ("POST", "/api/v1/dedup/runs"): lambda w: {"threshold": 0.9},
+    ("POST", "/api/v1/dedup/clusters/{cluster_id}/decision"):
+        lambda w: {"decision": "distinct", "reason": "matrix test"},
 }
 
 
@@ -192,10 +202,20 @@ def world(request: Any, agent_a: Any) -> World:
                                                     updated_by="matrix")
     subscription = program_services.subscription_create(
         actor=SYSTEM, code=PROGRAM_CODE, url="https://programme.example.ma/hooks/existing")
+    # A duplicate cluster (the subject and the person the held enrolment resembles).
+    dedup_run = DedupRun.objects.create(status="done", created_by="matrix", progress=1.0)
+    cluster = DuplicateCluster.objects.create(
+        run=dedup_run, band="high", size=2, min_probability=0.99, max_weight=12.0,
+        pairs=[{"l": subject.idcs, "r": original.idcs, "match_weight": 12.0,
+                "match_probability": 0.99, "evidence": {}}])
+    for person in (subject, original):
+        ClusterMember.objects.create(cluster=cluster, person=person, match_weight=12.0,
+                                     match_probability=0.99)
     return World(subject=subject, member=member, household_reference=household.reference,
                  held_reference=held.reference, formula_pk=formula.pk, run_pk=run.pk,
                  program_code=PROGRAM_CODE, application_pk=application.pk,
-                 subscription_pk=subscription.pk, own_person=None)
+                 subscription_pk=subscription.pk, dedup_run_id=dedup_run.pk,
+                 cluster_id=cluster.pk, own_person=None)
 
 
 @pytest.fixture
