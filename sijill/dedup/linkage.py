@@ -54,7 +54,10 @@ ADULT_AGE = 18
 DOCUMENT_GRACE_YEARS = 2
 #: Clusters are formed from pairs at or above this match probability (see README.md in the
 #: app for how it was chosen on the synthetic register).
-RECOMMENDED_THRESHOLD = 0.3
+RECOMMENDED_THRESHOLD = 0.1
+#: Prior used when the register is too small to estimate it (about one duplicate per 200
+#: persons among n(n-1)/2 pairs of a 10,000-person register).
+DEFAULT_PRIOR = 1e-6
 #: Pairs below this probability are not even kept from prediction.
 PREDICT_FLOOR = 0.05
 #: Confidence bands of a cluster, by the weakest link that holds it together.
@@ -66,12 +69,11 @@ BANDS: tuple[tuple[str, float], ...] = (("high", 0.99), ("medium", 0.9), ("low",
 #: duplicate pair where both sides are linked. Assumed: a re-enrolment names another mother or
 #: father 1 time in 100, both 1 time in 500.
 PARENT_DIFFERS_M = (0.01, 0.002)
-#: m probabilities of "same household" and "different households", fixed (not trained): a
-#: person belongs to one household at a time, so both records of one person being members
-#: of households is itself an anomaly. Assumed: of duplicate pairs, 5 in 100 have both records
-#: in one household, 5 in 100 in two (the rest: at most one record in a household).
-#: To be recalibrated from agents' decisions.
-HOUSEHOLD_M = (0.05, 0.05)
+#: m probability of "different households", fixed (not trained): a person belongs to one
+#: household at a time, so two records of one person each in a household of its own is an
+#: anomaly. Assumed: 5 duplicate pairs in 100 look like that. To be recalibrated from agents'
+#: decisions. (Sharing a household is neutral: relatives do.)
+HOUSEHOLD_M = 0.05
 #: Trained m probabilities below this are raised to it (then renormalised): a level never seen
 #: among the matches of a training block must not weigh minus infinity.
 M_FLOOR = 0.002
@@ -226,10 +228,12 @@ def _household_comparison() -> Any:
         comparison_levels=[
             cll.CustomLevel("household_id_l IS NULL OR household_id_r IS NULL").configure(
                 is_null_level=True),
+            # Relatives share a household: sharing one is no evidence either way (weight 0).
             cll.CustomLevel("household_id_l = household_id_r", "same household").configure(
-                m_probability=HOUSEHOLD_M[0], fix_m_probability=True),
+                m_probability=0.5, fix_m_probability=True, u_probability=0.5,
+                fix_u_probability=True),
             cll.ElseLevel().configure(label_for_charts="different households",
-                                      m_probability=HOUSEHOLD_M[1], fix_m_probability=True),
+                                      m_probability=HOUSEHOLD_M, fix_m_probability=True),
         ],
     )
 
@@ -345,9 +349,28 @@ def _db_api(params: LinkageParams, spark: Any = None) -> Any:
     return DuckDBAPI(connection=duckdb_connection())
 
 
+def spark_session(*, cores: int = 2, app_name: str = "sijill-dedup") -> Any:
+    """A local SparkSession with Splink's similarity functions (the jar ships with Splink: nothing
+    is downloaded). On a cluster, build the session the cluster's way and add the same jar
+    (`splink.backends.spark.similarity_jar_location()`) to `spark.jars`."""
+    import tempfile
+
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    session = (SparkSession.builder.master(f"local[{cores}]").appName(app_name)
+               .config("spark.jars", similarity_jar_location())
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
+               .config("spark.default.parallelism", str(max(2, cores * 2)))
+               .getOrCreate())
+    session.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="sijill-dedup-spark-"))
+    return session
+
+
 def _register(db_api: Any, prepared: pl.DataFrame, params: LinkageParams, spark: Any) -> Any:
     if params.backend == "spark":
-        sdf = spark.createDataFrame(prepared.to_pandas())
+        sdf = spark.createDataFrame(prepared.to_arrow())
         return db_api.register(sdf, table_name="persons")
     con = db_api.duckdb_con
     arrow = prepared.to_arrow()
@@ -359,7 +382,7 @@ def _register(db_api: Any, prepared: pl.DataFrame, params: LinkageParams, spark:
 
 def _to_polars(sdf: Any, params: LinkageParams) -> pl.DataFrame:
     if params.backend == "spark":
-        return pl.from_pandas(sdf.as_spark_dataframe().toPandas())
+        return pl.from_arrow(sdf.as_spark_dataframe().toArrow())  # type: ignore[return-value]
     return pl.from_arrow(sdf.as_duckdbpyrelation().to_arrow_table())  # type: ignore[return-value]
 
 
@@ -397,19 +420,36 @@ def deduplicate(frame: pl.DataFrame, params: LinkageParams | None = None, *,
     lap("load")
 
     say("train", 0.15)
-    linker.training.estimate_probability_two_random_records_match(
+    notes: list[str] = []
+
+    def attempt(step: str, fn: Callable[[], object]) -> None:
+        """A register too small to train on keeps the default parameters for that step."""
+        from splink.internals.exceptions import SplinkException
+
+        try:
+            fn()
+        except (SplinkException, ZeroDivisionError) as exc:
+            notes.append(f"{step}: {type(exc).__name__}")
+            logger.warning("dedup training step %s skipped: %s", step, exc)
+
+    attempt("prior", lambda: linker.training.estimate_probability_two_random_records_match(
         [block_on("first_key_ar", "family_key_ar", "birth_date_text", "birth_place")],
-        recall=params.prior_recall)
-    linker.training.estimate_u_using_random_sampling(max_pairs=params.u_max_pairs,
-                                                     seed=params.seed)
+        recall=params.prior_recall))
+    if not 0 < linker._settings_obj._probability_two_random_records_match < 1:
+        linker._settings_obj._probability_two_random_records_match = DEFAULT_PRIOR
+        notes.append("prior: default")
+    attempt("u", lambda: linker.training.estimate_u_using_random_sampling(
+        max_pairs=params.u_max_pairs, seed=params.seed))
     say("train", 0.3)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("birth_date_text"), max_pairs=params.em_max_pairs,
-        estimate_without_term_frequencies=True)
+    attempt("em_birth_date", lambda: linker.training
+            .estimate_parameters_using_expectation_maximisation(
+                block_on("birth_date_text"), max_pairs=params.em_max_pairs,
+                estimate_without_term_frequencies=True))
     say("train", 0.4)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("first_key_ar", "family_key_ar", "phone"), max_pairs=params.em_max_pairs,
-        estimate_without_term_frequencies=True)
+    attempt("em_names_phone", lambda: linker.training
+            .estimate_parameters_using_expectation_maximisation(
+                block_on("first_key_ar", "family_key_ar", "phone"),
+                max_pairs=params.em_max_pairs, estimate_without_term_frequencies=True))
     _smooth(linker)
     lap("train")
 
@@ -430,8 +470,10 @@ def deduplicate(frame: pl.DataFrame, params: LinkageParams | None = None, *,
         pairs.filter(pl.col("match_probability") >= params.threshold)))
     lap("cluster")
     say("done", 1.0)
+    model = _model_summary(linker, comparisons)
+    model["training_notes"] = notes
     return LinkageResult(pairs=pairs, clusters=clusters, records=prepared.height,
-                         seconds=seconds, model=_model_summary(linker, comparisons))
+                         seconds=seconds, model=model)
 
 
 def _smooth(linker: Any) -> None:
