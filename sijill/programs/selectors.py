@@ -107,16 +107,27 @@ def _ages(birth: pl.Expr, today: date) -> pl.Expr:
             - before.cast(pl.Int64)).cast(pl.Int64)
 
 
+def _id_filter(household_ids: Sequence[int]) -> str:
+    """A predicate on h.id and d.household_id (repeated so the planner reads the declarations
+    by index too): a range when the ids are dense, else a list."""
+    lo, hi = min(household_ids), max(household_ids)
+    if hi - lo + 1 <= 2 * len(household_ids):
+        return (f"h.id BETWEEN {int(lo)} AND {int(hi)}"
+                f" AND d.household_id BETWEEN {int(lo)} AND {int(hi)}")
+    ids = _in_list(household_ids)
+    return f"h.id IN ({ids}) AND d.household_id IN ({ids})"
+
+
 def context_frames(household_ids: Sequence[int], today: date,
                    ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Households (id, milieu, commune, region, province, size) and their members (with age on
     `today`), from each household's current declaration."""
-    ids = _in_list(household_ids)
+    where = _id_filter(household_ids)
     member_cols = ", ".join(f"m.{f}" for f in MEMBER_FIELDS if f not in {"age", "sex"})
     households = frame(
         "SELECT h.id, d.milieu, d.commune_id FROM households_household h"  # noqa: S608
         " JOIN households_declarationversion d"
-        f" ON d.household_id = h.id AND d.version = h.current_version WHERE h.id IN ({ids})",
+        f" ON d.household_id = h.id AND d.version = h.current_version WHERE {where}",
         [], _HOUSEHOLDS_SCHEMA)
     members = frame(
         "SELECT h.id, m.position, p.sex, p.birth_date, "  # noqa: S608
@@ -124,8 +135,12 @@ def context_frames(household_ids: Sequence[int], today: date,
         " JOIN households_declarationversion d"
         " ON d.household_id = h.id AND d.version = h.current_version"
         " JOIN households_memberdeclaration m ON m.declaration_id = d.id"
-        f" JOIN population_person p ON p.id = m.person_id WHERE h.id IN ({ids})",
+        f" JOIN population_person p ON p.id = m.person_id WHERE {where}",
         [], _MEMBERS_SCHEMA)
+    wanted = pl.DataFrame({"household_id": list(household_ids)},
+                          schema={"household_id": pl.Int64})
+    households = households.join(wanted, on="household_id", how="semi")
+    members = members.join(wanted, on="household_id", how="semi")
     members = members.with_columns(_ages(pl.col("birth_date"), today).alias("age")).sort(
         ["household_id", "position"])
     sizes = members.group_by("household_id").len("size")
