@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import yaml
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -660,33 +661,62 @@ def run_retry(*, actor: Actor, pk: int) -> ScoringRun:
     return run
 
 
+def _write_on_own_connection(rows: pl.DataFrame) -> int:
+    return scores_write(rows)
+
+
 def rescore_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK,
                 on_chunk: Callable[[int], None] | None = None) -> ScoringRun:
     """Score every scorable household's current declaration with the run's formula version,
     chunk by chunk. Safe to re-run: it resumes from what is already scored (the unique
-    constraint makes a duplicate impossible). Stops if the version is no longer active."""
+    constraint makes a duplicate impossible). Stops if the version is no longer active.
+
+    On PostgreSQL (outside a transaction) each chunk is written on a second connection while
+    the next one is read and computed; at most two chunks are in memory."""
     fv = FormulaVersion.objects.get(pk=run.formula_id)
     formula = formula_of(fv)
     total = selectors.count_scorable()
     _run_start(run, total, selectors.count_scorable(scored_with=fv.pk))
     written = 0
+    threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+    pool = ThreadPoolExecutor(max_workers=1) if threaded else None
+    pending: Future[int] | None = None
+
+    def collect() -> None:
+        nonlocal written, pending
+        if pending is None:
+            return
+        n, pending = pending.result(), None
+        written += n
+        run.done = min(total, run.done + n)
+        ScoringRun.objects.filter(pk=run.pk).update(done=run.done)
+        if on_chunk:
+            on_chunk(n)
+
     try:
         for chunk in selectors.iter_chunks(chunk_size=chunk_size, unscored_for=fv.pk):
             if (FormulaVersion.objects.filter(pk=fv.pk).values_list("status", flat=True)
                     .first() != FormulaVersion.Status.ACTIVE):
+                collect()
                 _run_finish(run, result={"written": written, "stopped": "formula retired"})
                 return run
             rows = score_rows(chunk=chunk, formula=formula, formula_id=fv.pk,
                               computed_at=timezone.now())
-            n = scores_write(rows)
-            written += n
-            run.done = min(total, run.done + n)
-            ScoringRun.objects.filter(pk=run.pk).update(done=run.done)
-            if on_chunk:
-                on_chunk(n)
+            collect()
+            if pool is not None:
+                pending = pool.submit(_write_on_own_connection, rows)
+            else:
+                pending = Future()
+                pending.set_result(scores_write(rows))
+                collect()
+        collect()
     except Exception as exc:
         _run_finish(run, error=f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        if pool is not None:
+            pool.submit(connections.close_all).result()
+            pool.shutdown(wait=True)
     run.done = selectors.count_scorable(scored_with=fv.pk)
     audit_record(actor=SYSTEM, action="rescore_done", entity="scoring_run", entity_id=run.pk,
                  detail={"formula": fv.label, "written": written, "total": total})
