@@ -254,3 +254,12 @@ def test_the_history_of_decisions(world, as_asd):
     assert [(r["eligible"], r["current"], r["reason"]) for r in rows] == [
         (False, True, "rules"), (True, False, "first")]
     assert rows[0]["score"] is None
+
+
+def test_a_program_reads_its_own_rules(as_asd, as_analyst):
+    r = as_asd.get("programs/asd")
+    assert r.status_code == 200 and r.json()["threshold"] == 9.743001
+    assert as_analyst.get("programs/school-support").json()["conditions"][0]["key"] == (
+        "school_age_child_in_school")
+    assert {p["code"] for p in as_analyst.get("programs").json()} >= {
+        "amo-tadamon", "asd", "school-support", "disability-allowance"}
