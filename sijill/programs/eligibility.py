@@ -195,6 +195,7 @@ def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
     cmp = "<" if program.comparison == "<" else "<="
     pg = connection.vendor == "postgresql"
     text = "::text" if pg else ""
+    differs = "IS DISTINCT FROM" if pg else "IS NOT"
     out = Outcome(program=program.code)
     params: dict[str, Any] = {
         "formula": selectors.active_formula_id() or 0, "program": program.pk, "hash": chash,
@@ -236,20 +237,21 @@ def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
             f" AND t.conditions{text} <> c.conditions{text}) AS data_changed"
             + _scored(ids, " LEFT JOIN programs_tmp_cond t ON t.household_id = h.id") +
             ") x"
-            " WHERE old_id IS NULL OR old_score_id <> score_id OR old_hash <> %(hash)s"
+            f" WHERE old_id IS NULL OR old_score_id {differs} score_id OR old_hash <> %(hash)s"
             " OR data_changed OR old_score_ok <> score_ok OR previous_eligible <> eligible",
             params)
         cur.execute("UPDATE programs_eligibilitydecision SET current = false WHERE id IN"
                     " (SELECT old_id FROM programs_tmp_new WHERE old_id IS NOT NULL)")
         cur.execute(
-            "INSERT INTO programs_eligibilitydecision (program_id, household_id, current,"
+            "INSERT INTO programs_eligibilitydecision (program_id, household_id, current,"  # noqa: S608
             " eligible, score_ok, conditions_met, score_id, score_value, provisional, threshold,"
             " comparison, rules_version, conditions_hash, declaration_version, conditions,"
             " reason, previous_eligible, decided_at)"
             " SELECT %(program)s, household_id, true, eligible, score_ok, conditions_met,"
             " score_id, score_value, provisional, %(threshold)s, %(comparison)s,"
             " %(rules_version)s, %(hash)s, declaration_version, conditions,"
-            " CASE WHEN old_id IS NULL THEN 'first' WHEN old_score_id <> score_id THEN 'score'"
+            f" CASE WHEN old_id IS NULL THEN 'first' WHEN old_score_id {differs} score_id"
+            " THEN 'score'"
             " WHEN old_hash <> %(hash)s THEN 'rules' WHEN data_changed THEN 'data'"
             " WHEN old_threshold <> %(threshold)s OR old_comparison <> %(comparison)s"
             " THEN 'rules' ELSE %(fallback)s END,"
