@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import path
+from django.views.generic import RedirectView
 
 from sijill.core.api import api
 from sijill.core.views import health
@@ -18,4 +19,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("healthz", health),
+    # Until the portal lands, the front door is the API documentation.
+    path("", RedirectView.as_view(url="/api/docs", permanent=False)),
 ]

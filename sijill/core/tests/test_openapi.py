@@ -41,3 +41,9 @@ def test_the_schema_is_served_at_api_openapi_json(client):
 @pytest.mark.django_db
 def test_the_docs_page_is_served(client):
     assert client.get("/api/docs").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_front_door_leads_to_the_api_docs(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/api/docs"
