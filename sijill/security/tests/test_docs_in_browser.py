@@ -1,4 +1,5 @@
-"""The API docs render under their content security policy, in a real browser (Chromium)."""
+"""The API docs and the admin render under their content security policy, in a real browser
+(Chromium)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,17 @@ def _load(url: str) -> tuple[str, str]:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
-def test_swagger_ui_renders_every_operation_with_no_policy_violation(live_server):
+def test_swagger_ui_and_the_admin_render_with_no_policy_violation(live_server):
     dom, log = _load(f"{live_server.url}/api/docs")
     violations = [line for line in log.splitlines() if "Content Security Policy" in line]
     assert not violations, violations
     assert 'data-path="/api/v1/persons/{idcs}"' in dom  # the operations were rendered
     assert "cdn.jsdelivr.net" not in dom
+    # The back office (Django admin) runs under the strict policy, no relaxation.
+    dom, log = _load(f"{live_server.url}/admin/login/")
+    violations = [line for line in log.splitlines() if "Content Security Policy" in line]
+    assert not violations, violations
+    assert 'name="username"' in dom
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
