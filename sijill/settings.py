@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "sijill.programs",
     "sijill.dedup",
     "sijill.synthetic",
+    "sijill.security",
 ]
 
 MIDDLEWARE = [

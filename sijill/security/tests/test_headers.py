@@ -90,3 +90,12 @@ def test_cookie_flags_that_need_no_https_are_on_in_every_profile():
     assert settings.SESSION_COOKIE_SAMESITE == "Lax"
     assert settings.CSRF_COOKIE_SAMESITE == "Lax"
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_the_security_app_and_its_middleware_are_installed():
+    from django.conf import settings
+
+    assert "sijill.security" in settings.INSTALLED_APPS
+    assert "ninja" in settings.INSTALLED_APPS  # docs assets from our static files
+    middleware = settings.MIDDLEWARE
+    assert middleware.index("sijill.security.middleware.SecurityHeadersMiddleware") == 1
