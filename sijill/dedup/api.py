@@ -23,11 +23,11 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
           422: ErrorOut}
 
 
-class RunIn(Schema):
+class DedupRunIn(Schema):
     threshold: float = Field(linkage.RECOMMENDED_THRESHOLD, gt=0, lt=1)
 
 
-class RunOut(Schema):
+class DedupRunOut(Schema):
     id: int
     status: str
     stage: str
@@ -46,8 +46,8 @@ class RunOut(Schema):
     finished_at: datetime | None
 
     @staticmethod
-    def of(run: DedupRun) -> RunOut:
-        return RunOut(id=run.pk, status=run.status, stage=run.stage, progress=run.progress,
+    def of(run: DedupRun) -> DedupRunOut:
+        return DedupRunOut(id=run.pk, status=run.status, stage=run.stage, progress=run.progress,
                       parameters=run.parameters, records=run.records, pairs=run.pairs,
                       clusters=run.clusters, duplicates=run.duplicates, by_band=run.by_band,
                       seconds=run.seconds, error=run.error, created_by=run.created_by,
@@ -55,41 +55,41 @@ class RunOut(Schema):
                       finished_at=run.finished_at)
 
 
-@router.post("/dedup/runs", response={202: RunOut, **ERRORS},
+@router.post("/dedup/runs", response={202: DedupRunOut, **ERRORS},
              summary="Start a population-wide duplicate sweep (runs in the background)")
 @idempotent
-def start(request: HttpRequest, payload: RunIn):  # type: ignore[no-untyped-def]
+def start(request: HttpRequest, payload: DedupRunIn):  # type: ignore[no-untyped-def]
     actor = request.auth  # type: ignore[attr-defined]
     run = services.run_start(actor=actor,
                              params=linkage.LinkageParams(threshold=payload.threshold))
-    return 202, RunOut.of(run)
+    return 202, DedupRunOut.of(run)
 
 
-@router.get("/dedup/runs", response={200: list[RunOut], **ERRORS},
+@router.get("/dedup/runs", response={200: list[DedupRunOut], **ERRORS},
             summary="Duplicate sweeps, latest first")
 def runs(request: HttpRequest):  # type: ignore[no-untyped-def]
     request.auth.require(Perm.DEDUP_REVIEW)  # type: ignore[attr-defined]
-    return [RunOut.of(r) for r in DedupRun.objects.all()[:50]]
+    return [DedupRunOut.of(r) for r in DedupRun.objects.all()[:50]]
 
 
-@router.get("/dedup/runs/{run_id}", response={200: RunOut, **ERRORS},
+@router.get("/dedup/runs/{run_id}", response={200: DedupRunOut, **ERRORS},
             summary="A sweep's progress and report (clusters by confidence band)")
 def run(request: HttpRequest, run_id: int):  # type: ignore[no-untyped-def]
     request.auth.require(Perm.DEDUP_REVIEW)  # type: ignore[attr-defined]
     found = DedupRun.objects.filter(pk=run_id).first()
     if found is None:
         raise NotFound()
-    return RunOut.of(found)
+    return DedupRunOut.of(found)
 
 
-class MemberOut(Schema):
+class DedupMemberOut(Schema):
     idcs: str
     status: str
     match_weight: float
     match_probability: float
 
 
-class MemberDetailOut(MemberOut):
+class DedupMemberDetailOut(DedupMemberOut):
     first_name_ar: str
     family_name_ar: str
     first_name_latin: str
@@ -102,7 +102,7 @@ class MemberDetailOut(MemberOut):
     in_household: bool
 
 
-class ClusterOut(Schema):
+class DedupClusterOut(Schema):
     id: int
     run_id: int
     status: str
@@ -110,24 +110,24 @@ class ClusterOut(Schema):
     size: int
     min_probability: float
     max_weight: float
-    members: list[MemberOut]
+    members: list[DedupMemberOut]
     survivor_idcs: str | None
     decided_by: str
     decided_at: datetime | None
 
 
-class ClusterDetailOut(ClusterOut):
-    details: list[MemberDetailOut]
+class DedupClusterDetailOut(DedupClusterOut):
+    details: list[DedupMemberDetailOut]
     pairs: list[dict[str, Any]]
 
 
-def _members(cluster: DuplicateCluster) -> list[MemberOut]:
-    return [MemberOut(idcs=m.person.idcs, status=m.person.status, match_weight=m.match_weight,
+def _members(cluster: DuplicateCluster) -> list[DedupMemberOut]:
+    return [DedupMemberOut(idcs=m.person.idcs, status=m.person.status, match_weight=m.match_weight,
                       match_probability=m.match_probability) for m in cluster.members.all()]
 
 
-def _cluster_out(cluster: DuplicateCluster) -> ClusterOut:
-    return ClusterOut(id=cluster.pk, run_id=cluster.run_id, status=cluster.status,
+def _cluster_out(cluster: DuplicateCluster) -> DedupClusterOut:
+    return DedupClusterOut(id=cluster.pk, run_id=cluster.run_id, status=cluster.status,
                       band=cluster.band, size=cluster.size,
                       min_probability=cluster.min_probability, max_weight=cluster.max_weight,
                       members=_members(cluster),
@@ -135,7 +135,7 @@ def _cluster_out(cluster: DuplicateCluster) -> ClusterOut:
                       decided_by=cluster.decided_by, decided_at=cluster.decided_at)
 
 
-class ClusterQuery(Schema):
+class DedupClusterQuery(Schema):
     status: Literal["open", "merged", "distinct", "superseded"] = "open"
     band: Literal["high", "medium", "low"] | None = None
     run_id: int | None = None
@@ -143,9 +143,9 @@ class ClusterQuery(Schema):
     limit: int = Field(50, ge=1, le=200)
 
 
-@router.get("/dedup/clusters", response={200: list[ClusterOut], **ERRORS},
+@router.get("/dedup/clusters", response={200: list[DedupClusterOut], **ERRORS},
             summary="The queue: clusters of probable duplicates, most certain first")
-def clusters(request: HttpRequest, q: Query[ClusterQuery]):  # type: ignore[no-untyped-def]
+def clusters(request: HttpRequest, q: Query[DedupClusterQuery]):  # type: ignore[no-untyped-def]
     request.auth.require(Perm.DEDUP_REVIEW)  # type: ignore[attr-defined]
     rows = DuplicateCluster.objects.filter(status=q.status).select_related("survivor") \
         .prefetch_related("members__person")
@@ -157,7 +157,7 @@ def clusters(request: HttpRequest, q: Query[ClusterQuery]):  # type: ignore[no-u
             [q.offset:q.offset + q.limit]]
 
 
-@router.get("/dedup/clusters/{cluster_id}", response={200: ClusterDetailOut, **ERRORS},
+@router.get("/dedup/clusters/{cluster_id}", response={200: DedupClusterDetailOut, **ERRORS},
             summary="A cluster with its members' identities and the evidence for each pair")
 def cluster(request: HttpRequest, cluster_id: int, purpose: str = ""):  # type: ignore[no-untyped-def]
     actor = request.auth  # type: ignore[attr-defined]
@@ -168,7 +168,7 @@ def cluster(request: HttpRequest, cluster_id: int, purpose: str = ""):  # type: 
         raise NotFound()
     people = [m.person for m in found.members.all()]
     in_household = services.persons_in_household([p.pk for p in people])
-    details = [MemberDetailOut(
+    details = [DedupMemberDetailOut(
         idcs=p.idcs, status=p.status, match_weight=m.match_weight,
         match_probability=m.match_probability, first_name_ar=p.first_name_ar,
         family_name_ar=p.family_name_ar, first_name_latin=p.first_name_latin,
@@ -182,20 +182,20 @@ def cluster(request: HttpRequest, cluster_id: int, purpose: str = ""):  # type: 
                          subject=p.idcs, purpose=purpose or "duplicate review",
                          detail={"cluster": found.pk})
     base = _cluster_out(found)
-    return ClusterDetailOut(**base.model_dump(), details=details, pairs=found.pairs)
+    return DedupClusterDetailOut(**base.model_dump(), details=details, pairs=found.pairs)
 
 
-class DecisionIn(Schema):
+class DedupDecisionIn(Schema):
     decision: Literal["merge", "distinct"]
     survivor_idcs: str | None = Field(None, max_length=10)
     retire_idcs: list[str] | None = Field(None, max_length=50)
     reason: str = Field("", max_length=300)
 
 
-@router.post("/dedup/clusters/{cluster_id}/decision", response={200: ClusterOut, **ERRORS},
+@router.post("/dedup/clusters/{cluster_id}/decision", response={200: DedupClusterOut, **ERRORS},
              summary="Merge a cluster (one IDCS survives) or mark its members distinct")
 @idempotent
-def decide(request: HttpRequest, cluster_id: int, payload: DecisionIn):  # type: ignore[no-untyped-def]
+def decide(request: HttpRequest, cluster_id: int, payload: DedupDecisionIn):  # type: ignore[no-untyped-def]
     actor = request.auth  # type: ignore[attr-defined]
     if payload.decision == "merge":
         result = services.cluster_merge(actor=actor, cluster_id=cluster_id,
