@@ -338,9 +338,11 @@ def main() -> None:
         build_registry(n)
         report("scoring e2e setup", f"{n:,} households loaded by COPY in "
                                     f"{time.perf_counter() - t:.0f} s")
-        # Measure in a fresh process, so its peak memory is the rescore's, not the setup's.
+        # Measure in a new process (max RSS survives exec), so its peak is the rescore's.
+        import subprocess
+
         argv = [a for a in sys.argv if a != "--fresh"]
-        os.execv(sys.executable, [sys.executable, *argv])
+        sys.exit(subprocess.run([sys.executable, *argv], check=False).returncode)
 
     from sijill.scoring import selectors, services
     from sijill.scoring.models import Score
