@@ -15,6 +15,8 @@ api.add_router("/v1/", scoring_router)
 api.add_router("/v1/", programs_router)
 api.add_router("/v1/", "sijill.dedup.api.router")
 
+handler404 = "sijill.core.views.not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),

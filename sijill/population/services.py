@@ -353,6 +353,8 @@ def held_enrolment_decide(*, actor: Actor, reference: str, decision: str, reason
     """Decide a held enrolment: a new person (IDCS issued), the same person, or reject."""
     with transaction.atomic():
         held = HeldEnrolment.objects.select_for_update().filter(reference=reference).first()
+        if held is not None and actor.role != "admin" and held.centre_id != actor.centre_id:
+            held = None  # another centre's enrolment: as if it did not exist
         if held is None:
             raise NotFound(_("No held enrolment has this reference."))
         if held.status != HeldEnrolment.Status.HELD:

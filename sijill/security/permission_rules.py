@@ -108,9 +108,4 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
 
 # Rules the code does not honour yet: each is a reported bug, run as a strict xfail, so the
 # test starts failing (XPASS) the day it is fixed and the entry must be removed.
-KNOWN_GAPS: dict[tuple[str, str, str], str] = {
-    ("POST", "/api/v1/enrolments/{reference}/decision", "agent_b"):
-        "held_enrolment_decide has no centre check: an agent of centre B can decide an "
-        "enrolment held at centre A (GET /enrolments/held hides it from them). Reported to "
-        "the population owner.",
-}
+KNOWN_GAPS: dict[tuple[str, str, str], str] = {}

@@ -47,3 +47,10 @@ def test_the_docs_page_is_served(client):
 def test_the_front_door_leads_to_the_api_docs(client):
     response = client.get("/")
     assert response.status_code == 302 and response["Location"] == "/api/docs"
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_path_answers_in_the_error_shape(client):
+    response = client.get("/api/v1/nothing-here", headers={"Accept-Language": "fr"})
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Introuvable."}}

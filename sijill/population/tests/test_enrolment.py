@@ -217,3 +217,17 @@ def test_an_agent_of_another_centre_does_not_see_the_held_enrolment(as_agent_a, 
                                        family_name_latin="Zyani", family_name_ar="زياني",
                                        sex="F", birth_date="1999-01-01"))
     assert as_agent_b.get("enrolments/held").json() == []
+
+
+def test_an_agent_of_another_centre_cannot_decide_the_held_enrolment(as_agent_a, as_agent_b,
+                                                                      person_factory):
+    person_factory(first_name_latin="Hassan", first_name_ar="حسن", family_name_latin="Fassi",
+                   family_name_ar="الفاسي", sex="M", birth_date=date(1966, 6, 6))
+    response = as_agent_a.post("persons", payload(first_name_latin="Hasan", first_name_ar="حسن",
+                                                  family_name_latin="El Fassi",
+                                                  family_name_ar="فاسي", sex="M",
+                                                  birth_date="1966-06-06"))
+    reference = response.json()["held"]["reference"]
+    decision = as_agent_b.post(f"enrolments/{reference}/decision", {"decision": "new_person"})
+    assert decision.status_code == 404
+    assert HeldEnrolment.objects.get(reference=reference).status == "held"

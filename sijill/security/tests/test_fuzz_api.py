@@ -93,10 +93,6 @@ def test_fuzz_as_anonymous(case: Any) -> None:
             assert "CSRF" in response.text, where
 
 
-@pytest.mark.xfail(strict=True, reason="ninja's SessionAuth checks CSRF before authenticating: "
-                   "an anonymous POST gets 403 'CSRF check Failed', not 401 (reported; fix in "
-                   "sijill.accounts.auth.StaffSession: skip the CSRF check when there is no "
-                   "session cookie)")
 def test_an_anonymous_post_without_a_session_is_asked_to_sign_in() -> None:
     from django.test import Client
 
