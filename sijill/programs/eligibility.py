@@ -140,35 +140,19 @@ def _in_list(ids: Sequence[int]) -> str:
     return ", ".join(str(int(i)) for i in ids)
 
 
-SCORES_TABLE = "programs_tmp_scores"
-
-
-def _make_scores(cur: Any, ids: Sequence[int] | None, formula: int) -> None:
-    """A temporary table of the registered households with a current index (read once for
-    every program decided in the transaction)."""
+def _scored(ids: Sequence[int] | None, join: str = "") -> str:
+    """FROM/WHERE of registered households with a current index, left-joined with the
+    program's current decision `c` (parameters: formula, program)."""
     statuses = ", ".join(f"'{s}'" for s in selectors.REGISTERED)
     where = f"h.status IN ({statuses}) AND h.current_version > 0"
     if ids is not None:
         where += f" AND h.id IN ({_in_list(ids) or 'NULL'})"
-    suffix = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
-    cur.execute(
-        f"CREATE TEMP TABLE {SCORES_TABLE}{suffix} AS"  # noqa: S608
-        " SELECT h.id AS household_id, h.current_version AS current_version,"
-        " s.id AS score_id, s.value AS value, s.provisional AS provisional"
-        " FROM households_household h JOIN households_declarationversion d"
-        " ON d.household_id = h.id AND d.version = h.current_version"
-        " JOIN scoring_score s ON s.declaration_id = d.id AND s.formula_id = %s"
-        f" WHERE {where}", [formula])
-    if connection.vendor == "postgresql":
-        cur.execute(f"ANALYZE {SCORES_TABLE}")
-
-
-def _scored(join: str = "") -> str:
-    """FROM of the scored households `x`, left-joined with the program's current decision `c`
-    (parameter: program)."""
-    return (f" FROM {SCORES_TABLE} x"
+    return (" FROM households_household h JOIN households_declarationversion d"
+            " ON d.household_id = h.id AND d.version = h.current_version"
+            " JOIN scoring_score s ON s.declaration_id = d.id AND s.formula_id = %(formula)s"
             " LEFT JOIN programs_eligibilitydecision c ON c.program_id = %(program)s"
-            f" AND c.household_id = x.household_id AND c.current{join}")
+            f" AND c.household_id = h.id AND c.current{join}"
+            f" WHERE {where}")
 
 
 def _temp(name: str, columns: str) -> str:
@@ -194,9 +178,8 @@ def _load_conditions(cur: Any, frame: pl.DataFrame) -> None:
 
 def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
              reason: str | None = None, recheck: bool = False,
-             today: date | None = None, shared_scores: bool = False) -> Outcome:
+             today: date | None = None) -> Outcome:
     """Decide `program` for the given households (default: every registered household).
-    `shared_scores`: the caller made the scores table (`_make_scores`) for these households.
 
     Set-based: (1) the households whose conditions must run (no decision, a new declaration
     version, new conditions, or `recheck`) are read by id and their conditions evaluated
@@ -221,13 +204,11 @@ def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
     }
     with transaction.atomic(), connection.cursor() as cur:
         _lock(program)
-        if not shared_scores:
-            _make_scores(cur, ids, params["formula"])
-        need_sql = "SELECT x.household_id" + _scored()
+        need_sql = "SELECT h.id" + _scored(ids)
         if not recheck:
-            need_sql += (" WHERE c.id IS NULL OR c.declaration_version <> x.current_version"
-                         " OR c.conditions_hash <> %(hash)s")
-        cur.execute(need_sql + " ORDER BY x.household_id", params)
+            need_sql += (" AND (c.id IS NULL OR c.declaration_version <> h.current_version"
+                         " OR c.conditions_hash <> %(hash)s)")
+        cur.execute(need_sql + " ORDER BY h.id", params)
         need = [r[0] for r in cur.fetchall()]
         if program.conditions and need:
             evaluated = _evaluate(program, need, today)
@@ -241,21 +222,21 @@ def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
         met = "CASE WHEN t.household_id IS NOT NULL THEN t.met ELSE c.conditions_met END"
         cur.execute(
             "CREATE TEMP TABLE programs_tmp_new" + (" ON COMMIT DROP" if pg else "") +  # noqa: S608
-            " AS SELECT * FROM (SELECT x.household_id AS household_id,"  # noqa: S608
-            " x.score_id AS score_id, x.value AS score_value, x.provisional AS provisional,"
-            " x.current_version AS declaration_version,"
+            " AS SELECT * FROM (SELECT h.id AS household_id, s.id AS score_id,"  # noqa: S608
+            " s.value AS score_value, s.provisional AS provisional,"
+            " h.current_version AS declaration_version,"
             " CASE WHEN t.household_id IS NOT NULL THEN t.conditions ELSE c.conditions END"
             " AS conditions,"
             f" {met} AS conditions_met,"
-            f" (x.value {cmp} %(threshold)s) AS score_ok,"
-            f" (x.value {cmp} %(threshold)s AND {met}) AS eligible,"
+            f" (s.value {cmp} %(threshold)s) AS score_ok,"
+            f" (s.value {cmp} %(threshold)s AND {met}) AS eligible,"
             " c.id AS old_id, c.eligible AS previous_eligible, c.score_ok AS old_score_ok,"
             " c.score_id AS old_score_id, c.conditions_hash AS old_hash,"
             " c.threshold AS old_threshold, c.comparison AS old_comparison,"
             " (t.household_id IS NOT NULL AND c.id IS NOT NULL"
             f" AND t.conditions{text} <> c.conditions{text}) AS data_changed"
-            + _scored(" LEFT JOIN programs_tmp_cond t ON t.household_id = x.household_id") +
-            ") n"
+            + _scored(ids, " LEFT JOIN programs_tmp_cond t ON t.household_id = h.id") +
+            ") x"
             f" WHERE old_id IS NULL OR old_score_id {differs} score_id OR old_hash <> %(hash)s"
             " OR data_changed OR old_score_ok <> score_ok OR previous_eligible <> eligible",
             params)
@@ -282,8 +263,6 @@ def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
         out.changes = [(int(h), bool(e)) for h, e in cur.fetchall()]
         cur.execute("DROP TABLE programs_tmp_new")
         cur.execute("DROP TABLE programs_tmp_cond")
-        if not shared_scores:
-            cur.execute(f"DROP TABLE {SCORES_TABLE}")
         _leave(cur, program, ids, params, out)
     return out
 
@@ -321,12 +300,6 @@ def redecide_all(*, household_ids: Sequence[int] | None = None, reason: str | No
                  recheck: bool = False) -> list[Outcome]:
     """Decide every program that still decides (not closed)."""
     programs = list(Program.objects.filter(status__in=DECIDED_STATUSES).order_by("pk"))
-    if not programs:
-        return []
-    ids = list(household_ids) if household_ids is not None else None
-    with transaction.atomic(), connection.cursor() as cur:
-        _make_scores(cur, ids, selectors.active_formula_id() or 0)
-        outcomes = [redecide(p, household_ids=ids, reason=reason, recheck=recheck,
-                             shared_scores=True) for p in programs]
-        cur.execute(f"DROP TABLE {SCORES_TABLE}")
-    return outcomes
+    with transaction.atomic():
+        return [redecide(p, household_ids=household_ids, reason=reason, recheck=recheck)
+                for p in programs]
