@@ -96,6 +96,22 @@ def _reference() -> str:
     return "MEN-" + secrets.token_hex(4).upper()
 
 
+def _save_with_fresh_reference(household: Household) -> None:
+    """Insert a new household; a reference already taken (1 in ~460 at national scale) is
+    simply drawn again."""
+    for _attempt in range(8):
+        try:
+            with transaction.atomic():
+                household.save()
+        except IntegrityError:
+            if not Household.objects.filter(reference=household.reference).exists():
+                raise
+            household.reference = _reference()
+            continue
+        return
+    raise RuntimeError("could not draw a free household reference after 8 draws")
+
+
 def _fail(problems: Problems) -> None:
     if problems:
         raise ValidationFailed(fields=problems.errors)
@@ -450,7 +466,7 @@ def household_register(*, actor: Actor, data: RegistrationInput, submit: bool = 
                               address=data.address.strip(), declarant=declarant,
                               notice_language=data.notice_language, created_by=actor.label,
                               centre_id=actor.centre_id, status=S.DRAFT)
-        household.save()
+        _save_with_fresh_reference(household)
         RegistrationEvent.objects.create(household=household, from_status="", to_status=S.DRAFT,
                                          actor_label=actor.label)
         _write_version(household=household, declaration=data.declaration, persons=persons,

@@ -160,3 +160,16 @@ def test_a_failed_registration_leaves_nothing_behind(as_agent_a, person_factory)
     assert not Household.objects.exists()
     assert not Membership.objects.exists()
     assert not DeclarationVersion.objects.exists()
+
+
+def test_a_reference_already_taken_is_drawn_again(monkeypatch, as_agent_a, person_factory):
+    """At national scale 8 hex digits collide now and then: the registration still succeeds."""
+    from sijill.households import services
+
+    first = as_agent_a.post("households", registration_payload([(person_factory(), "head")]))
+    draws = iter([first.json()["reference"], "MEN-00C0FFEE"])
+    monkeypatch.setattr(services, "_reference", lambda: next(draws))
+    response = as_agent_a.post("households", registration_payload([(person_factory(), "head")]))
+    assert response.status_code == 201, response.content
+    assert response.json()["reference"] == "MEN-00C0FFEE"
+    assert Household.objects.count() == 2
