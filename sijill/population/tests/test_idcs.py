@@ -91,3 +91,23 @@ def test_a_malformed_or_mistyped_idcs_says_which():
 
 def test_allocation_uses_the_operating_system_randomness_by_default():
     assert idcs.generate.__defaults__ == (secrets.randbelow,)
+
+
+def test_the_vectorised_allocator_follows_exactly_the_same_rules():
+    numbers = idcs.generate_many(50_000)
+    assert len(numbers) == 50_000
+    assert all(idcs.is_valid(n) and idcs.is_readable(n) for n in numbers)
+    assert {n[0] for n in numbers} == set("123456789")
+    assert {n[-1] for n in numbers} == set("0123456789")
+
+
+@given(st.lists(st.integers(0, 9), min_size=9, max_size=9))
+def test_the_vectorised_check_digit_is_verhoeffs(body):
+    import numpy as np
+    from stdnum import verhoeff
+
+    digits = np.array([body], dtype=np.int8)
+    check = np.zeros(1, dtype=np.int8)
+    for i in range(9):
+        check = idcs._D[check, idcs._P[(i + 1) % 8, digits[:, 8 - i]]]
+    assert str(idcs._INV[check][0]) == verhoeff.calc_check_digit("".join(map(str, body)))
