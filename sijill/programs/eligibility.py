@@ -64,6 +64,9 @@ def _lock(program: Program) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_BASE + program.pk])
+            # The statements are simple hash joins: compiling them (JIT) costs more than it
+            # saves.
+            cur.execute("SET LOCAL jit = off")
 
 
 def _results_text(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
