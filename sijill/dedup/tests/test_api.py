@@ -92,3 +92,18 @@ def test_errors_are_translated(as_agent_a: Any) -> None:
 def test_citizens_and_partners_see_no_queue(as_citizen: Any, as_partner: Any) -> None:
     assert as_citizen.get("dedup/clusters").status_code == 403
     assert as_partner.get("dedup/clusters").status_code == 403
+
+
+def test_the_command_runs_a_sweep_here() -> None:
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for i in range(3):
+        person_create(birth_date=date(1960 + i, 5, 6))
+    out = StringIO()
+    call_command("dedup_run", "--threshold", "0.1", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["status"] == "done" and report["records"] == 3
+    assert DedupRun.objects.get(pk=report["run"]).status == "done"
