@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from sijill.core.errors import ValidationFailed
 from sijill.programs import conditions as cond
@@ -43,18 +44,28 @@ def test_names_inside_strings_are_not_taken_for_fields():
     assert cond.check('household.commune != "foo.bar"') == []
 
 
-def test_validate_refuses_with_field_errors_and_positions():
-    with pytest.raises(ValidationFailed) as err:
+def _validate_bad(lang):
+    with translation.override(lang), pytest.raises(ValidationFailed) as err:
         cond.validate([{"key": "ok", "expression": SCHOOL},
                        {"key": "bad", "expression": "household.size >"},
                        {"key": "ok", "expression": "true"}])
-    body = err.value.as_dict()["error"]
+    return err.value.as_dict()["error"]
+
+
+def test_validate_refuses_with_field_errors_and_positions():
+    body = _validate_bad("en")
     fields = {(f["field"], f["code"]) for f in body["fields"]}
     assert ("conditions.1.expression", "syntax_error") in fields
     assert ("conditions.2.key", "duplicate_key") in fields
     assert body["positions"] == [{"field": "conditions.1.expression", "line": 1, "column": 17}]
     assert "line 1, column 17" in next(f for f in body["fields"]
-                                   if f["code"] == "syntax_error")["message"]
+                                       if f["code"] == "syntax_error")["message"]
+
+
+def test_the_position_is_told_in_the_callers_language():
+    french = _validate_bad("fr")["fields"]
+    assert "ligne 1, colonne 17" in next(f for f in french
+                                         if f["code"] == "syntax_error")["message"]
 
 
 def _ctx(*members):
