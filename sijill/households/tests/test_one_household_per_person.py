@@ -133,7 +133,7 @@ def _client(user: Any) -> ApiClient:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_registrations_naming_one_person_exactly_one_succeeds(
         agent_a, person_factory):
     shared = person_factory()
@@ -149,7 +149,7 @@ def test_two_simultaneous_registrations_naming_one_person_exactly_one_succeeds(
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_racing_registrations_of_the_same_person_with_the_python_check_off_still_conflict(
         agent_a, person_factory, monkeypatch):
     """Only the partial unique index stands between the two: one wins, one gets the 409."""
@@ -167,7 +167,7 @@ def test_racing_registrations_of_the_same_person_with_the_python_check_off_still
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_simultaneous_updates_of_one_household_each_write_their_own_version(agent_a):
     from sijill.households.models import DeclarationVersion
     from sijill.households.tests.factories import household_data, member_data

@@ -194,7 +194,7 @@ def run_worker() -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_activation_rescores_everyone_through_the_database_worker():
     rng = random.Random(3)
     households = [random_household(rng) for _ in range(6)]
