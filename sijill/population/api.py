@@ -18,7 +18,6 @@ router = Router(tags=["population"], auth=AUTH)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
           422: ErrorOut}
 
-IdcsStr = str
 
 
 class EnrolmentIn(Schema):
