@@ -32,7 +32,7 @@ demo: install messages
 	$(PY) manage.py migrate -v0
 	$(PY) manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
-	$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT)
+	$(PY) manage.py serve_demo --port $(PORT)
 
 bench: install
 	$(PY) bench/run.py
