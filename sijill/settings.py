@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "sijill.dedup",
     "sijill.synthetic",
     "sijill.security",
+    "sijill.portal",
 ]
 
 MIDDLEWARE = [

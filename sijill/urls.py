@@ -1,6 +1,5 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 from sijill.core.api import api
 from sijill.core.views import health
@@ -21,6 +20,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("healthz", health),
-    # Until the portal lands, the front door is the API documentation.
-    path("", RedirectView.as_view(url="/api/docs", permanent=False)),
+    # The language switcher (Django's set_language view, a POST form that works without
+    # JavaScript); the language lives in a cookie, URLs carry no language prefix.
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("sijill.portal.urls")),
 ]

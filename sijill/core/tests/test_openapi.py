@@ -44,9 +44,10 @@ def test_the_docs_page_is_served(client):
 
 
 @pytest.mark.django_db
-def test_the_front_door_leads_to_the_api_docs(client):
+def test_the_front_door_is_the_citizen_portal(client):
     response = client.get("/")
-    assert response.status_code == 302 and response["Location"] == "/api/docs"
+    assert response.status_code == 200
+    assert b'<main id="main"' in response.content
 
 
 @pytest.mark.django_db
