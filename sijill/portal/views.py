@@ -1,0 +1,10 @@
+"""Citizen portal pages: server-rendered, thin; they call services and selectors."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html")
