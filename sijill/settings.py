@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     # ninja in INSTALLED_APPS: the API docs load Swagger UI from our static files, not a CDN.
     "ninja",
+    # Staff second factor (TOTP), used by the back-office sign-in (sijill.backoffice).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "sijill.core",
     "sijill.geography",
     "sijill.accounts",
@@ -65,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
