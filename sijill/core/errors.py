@@ -82,6 +82,19 @@ class Conflict(SijillError):
     default_message = _("This conflicts with the current state of the register.")
 
 
+class TooManyRequests(SijillError):
+    """Too many attempts in a window (sijill.security.throttle); answered with Retry-After."""
+
+    status = 429
+    code = "too_many_requests"
+    default_message = _("Too many attempts. Try again later.")
+
+    def __init__(self, message: str | Promise | None = None, *, retry_after: int = 1,
+                 **kwargs: Any):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, **kwargs)
+
+
 class Unavailable(SijillError):
     status = 503
     code = "unavailable"
