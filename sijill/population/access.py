@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +23,7 @@ from sijill.population.selectors import (
     person_probable_duplicates,
 )
 from sijill.population.validation import Problems, check_idcs
+from sijill.security.throttle import throttle_hit
 
 
 def _checked_idcs(idcs: str, name: str = "idcs") -> None:
@@ -87,6 +88,10 @@ def identity_verify(*, actor: Actor, idcs: str, claims: dict[str, str | date | N
     """Match / no match per claimed attribute, and alive or not; nothing else is revealed."""
     actor.require(Perm.IDENTITY_VERIFY)
     _checked_idcs(idcs)
+    # Answers are yes/no per attribute: unthrottled, a caller could guess a birth date one
+    # day at a time. 20 per hour per caller and person is far above any honest use.
+    throttle_hit(scope="identity.verify", key=f"{actor.label}:{idcs}", limit=20,
+                 window=timedelta(hours=1))
     person = Person.objects.filter(idcs=idcs).select_related("merged_into").first()
     if person is not None and person.status == Person.Status.RETIRED and person.merged_into:
         person = person.merged_into

@@ -267,7 +267,7 @@ class IdentityAnswerOut(Schema):
     matches: dict[str, bool]
 
 
-@router.post("/identity/verify", response={200: IdentityAnswerOut, **ERRORS},
+@router.post("/identity/verify", response={200: IdentityAnswerOut, 429: ErrorOut, **ERRORS},
              summary="Verify claimed identity attributes against the register")
 def verify_identity(request: HttpRequest, payload: IdentityClaimIn):  # type: ignore[no-untyped-def]
     claims = payload.model_dump(exclude={"idcs", "purpose"})
