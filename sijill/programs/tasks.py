@@ -41,5 +41,5 @@ def redecide_all_task(*, reason: str | None = None, recheck: bool = False) -> in
 
 
 @task()
-def deliver_webhook_task(*, delivery_id: int) -> str:
-    return webhooks.deliver(delivery_id)
+def deliver_webhook_task(*, delivery_id: int, only_if_due: bool = False) -> str:
+    return webhooks.deliver(delivery_id, only_if_due=only_if_due)

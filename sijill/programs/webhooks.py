@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from sijill.households.models import Household
@@ -66,7 +67,7 @@ def _schedule(delivery: WebhookDelivery) -> None:
         task = task.using(run_after=delivery.next_attempt_at)
     elif delivery.next_attempt_at:
         return  # no deferred tasks on this backend: deliver_due() picks it up
-    task.enqueue(delivery_id=delivery.pk)
+    task.enqueue(delivery_id=delivery.pk, only_if_due=True)
 
 
 def enqueue_changes(*, program_code: str, changes: Sequence[tuple[int, bool]]) -> int:
@@ -109,13 +110,18 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> str:
     return "" if 200 <= status < 300 else f"HTTP {status}"
 
 
-def deliver(delivery_id: int) -> str:
-    """One attempt; schedules the next on failure. Returns the delivery's status."""
+def deliver(delivery_id: int, *, only_if_due: bool = False) -> str:
+    """One attempt; schedules the next on failure. Returns the delivery's status.
+
+    Tasks pass `only_if_due`: a duplicate task (the sweeper's and the deferred one) finds the
+    next attempt not due yet and does nothing."""
     with transaction.atomic():
         delivery = (WebhookDelivery.objects.select_for_update().select_related("subscription")
                     .filter(pk=delivery_id).first())
         if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
             return delivery.status if delivery else "missing"
+        if only_if_due and delivery.next_attempt_at and delivery.next_attempt_at > timezone.now():
+            return delivery.status  # a duplicate task (the sweeper's): not due yet
         sub = delivery.subscription
         body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
         stamp = int(time.time())
@@ -143,6 +149,23 @@ def deliver(delivery_id: int) -> str:
         if delivery.status == WebhookDelivery.Status.PENDING:
             transaction.on_commit(lambda: _schedule(delivery))
     return delivery.status
+
+
+def requeue_overdue(*, grace: timedelta = timedelta(minutes=2), limit: int = 1000) -> int:
+    """The sweeper (a periodic job): enqueue again the pending deliveries whose attempt is
+    overdue by more than `grace` (a crashed worker, a lost task, a backend without deferred
+    tasks). A duplicate task is harmless: `deliver` locks the row and skips what is not due."""
+    from sijill.programs.tasks import deliver_webhook_task
+
+    late = timezone.now() - grace
+    overdue = (WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+               .filter(Q(next_attempt_at__lte=late)
+                       | Q(next_attempt_at__isnull=True, created_at__lte=late))
+               .order_by("pk").values_list("pk", flat=True)[:limit])
+    ids = list(overdue)
+    for pk in ids:
+        deliver_webhook_task.enqueue(delivery_id=pk, only_if_due=True)
+    return len(ids)
 
 
 def deliver_due() -> int:

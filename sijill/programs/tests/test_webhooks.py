@@ -117,3 +117,27 @@ def test_unsubscribed_programs_get_nothing(as_asd, receiver):
     score(household, 9.0)
     decide_households_task.call(household_ids=[household.pk])
     assert not WebhookDelivery.objects.exists() and calls == []
+
+
+def test_the_sweeper_requeues_an_overdue_delivery_once(as_asd, receiver, settings):
+    """A worker crashed after a failed attempt: its deferred task is lost; the sweeper (a
+    periodic job) enqueues the delivery again, and a duplicate task does nothing."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    calls, answers = receiver
+    as_asd.post("programs/asd/subscriptions", {"url": "https://asd.example/hook"})
+    household = family()
+    score(household, 9.0)
+    decide_households_task.call(household_ids=[household.pk])
+    delivery = WebhookDelivery.objects.get()
+    answers.append("HTTP 503")
+    assert webhooks.deliver(delivery.pk) == "pending"
+    assert webhooks.requeue_overdue() == 0  # not overdue yet
+    assert webhooks.deliver(delivery.pk, only_if_due=True) == "pending"  # not due: no attempt
+    assert len(calls) == 1
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=delivery.created_at - timedelta(minutes=5))
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    assert webhooks.requeue_overdue() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered" and delivery.attempts == 2
+    assert webhooks.requeue_overdue() == 0
