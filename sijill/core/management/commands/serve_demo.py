@@ -24,6 +24,7 @@ MANAGE = [sys.executable, str(settings.BASE_DIR / "manage.py")]
 DEMO_PROCESSES: list[tuple[str, list[str]]] = [
     ("web", ["runserver", "--noreload", "127.0.0.1:{port}"]),
     ("worker", ["db_worker", "--queue-name", "*", "--no-reload", "--interval", "0.5"]),
+    ("scheduler", ["scheduler"]),
 ]
 
 
