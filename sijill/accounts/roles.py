@@ -25,6 +25,7 @@ class Perm(StrEnum):
     PERSON_ENROL = "person.enrol"
     PERSON_READ = "person.read"
     PERSON_SEARCH = "person.search"
+    ACCESSES_READ_OWN = "audit.accesses_own"  # who accessed one's own data, and why
     PERSON_RECORD_DEATH = "person.record_death"
     ENROLMENT_DECIDE = "enrolment.decide"
     IDENTITY_VERIFY = "identity.verify"
@@ -44,7 +45,7 @@ class Perm(StrEnum):
 
 GRANTS: dict[str, frozenset[Perm]] = {
     Role.CITIZEN: frozenset({Perm.PERSON_READ, Perm.HOUSEHOLD_REGISTER, Perm.HOUSEHOLD_READ,
-                             Perm.SCORE_READ}),
+                             Perm.SCORE_READ, Perm.ACCESSES_READ_OWN}),
     Role.AGENT: frozenset({Perm.PERSON_ENROL, Perm.PERSON_READ, Perm.PERSON_SEARCH,
                            Perm.ENROLMENT_DECIDE, Perm.HOUSEHOLD_REGISTER,
                            Perm.HOUSEHOLD_READ, Perm.SCORE_READ, Perm.DEDUP_REVIEW,
