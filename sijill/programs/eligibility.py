@@ -150,9 +150,12 @@ def _scored(ids: Sequence[int] | None, join: str = "") -> str:
     where = f"h.status IN ({statuses}) AND h.current_version > 0"
     if ids is not None:
         where += f" AND h.id IN ({_in_list(ids) or 'NULL'})"
-    return (" FROM households_household h JOIN households_declarationversion d"
+    return (" FROM households_household h JOIN households_declarationversion d"  # noqa: S608
             " ON d.household_id = h.id AND d.version = h.current_version"
             " JOIN scoring_score s ON s.declaration_id = d.id AND s.formula_id = %(formula)s"
+            # the current score: the highest verification basis (scoring.models.Score.basis)
+            " AND NOT EXISTS (SELECT 1 FROM scoring_score s2 WHERE s2.declaration_id = d.id"
+            " AND s2.formula_id = s.formula_id AND s2.basis > s.basis)"
             " LEFT JOIN programs_eligibilitydecision c ON c.program_id = %(program)s"
             f" AND c.household_id = h.id AND c.current{join}"
             f" WHERE {where}")

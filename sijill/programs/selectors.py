@@ -86,6 +86,9 @@ def current_scores(household_ids: Sequence[int] | None = None) -> pl.DataFrame:
            " JOIN households_declarationversion d"
            " ON d.household_id = h.id AND d.version = h.current_version"
            " LEFT JOIN scoring_score s ON s.declaration_id = d.id AND s.formula_id = %s"
+           # the current score: the highest verification basis (scoring.models.Score.basis)
+           " AND NOT EXISTS (SELECT 1 FROM scoring_score s2 WHERE s2.declaration_id = d.id"
+           " AND s2.formula_id = s.formula_id AND s2.basis > s.basis)"
            f" WHERE {where} ORDER BY h.id")
     return frame(sql, [formula_id], SCORES_SCHEMA)
 

@@ -2,8 +2,12 @@
 
 - A formula version is data (the full YAML), never code; at most one version of a formula
   identifier is active at a time (partial unique index).
-- A score is immutable and unique per (declaration version, formula version): recomputing never
-  duplicates, and an old score can always be recomputed from its inputs to the same number.
+- A score is immutable and unique per (declaration version, formula version, verification basis):
+  recomputing never duplicates, and an old score can always be recomputed from its inputs to the
+  same number. The basis is the revision of the verified values it was computed with (0: declared
+  values only, before any partner answered); a late partner answer or a decided discrepancy gives
+  the next basis and a new score. The current score of a declaration with a formula is the one
+  with the highest basis.
   Per-variable values and contributions are stored as arrays aligned with the variables of the
   formula version's milieu model (the version is immutable, so the order is fixed); `verified_by`
   maps the keys of variables fed by verified values to their sources; `inputs` keeps what was
@@ -104,12 +108,15 @@ class Score(ImmutableModel):
         default=dict,
         help_text="What was joined to the declaration: reference date, members' ages and sexes "
                   "(in declared order), verified values. An old score recomputes from these.")
+    basis = models.PositiveIntegerField(
+        default=0, help_text="Revision of the verified values used (0: declared only); the "
+                             "highest basis of a declaration and formula is the current score.")
     computed_at = models.DateTimeField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["declaration", "formula"],
-                                    name="score_once_per_declaration_and_formula"),
+            models.UniqueConstraint(fields=["declaration", "formula", "basis"],
+                                    name="score_once_per_declaration_formula_basis"),
         ]
         indexes = [models.Index(fields=["household", "formula"], name="score_household_formula")]
 

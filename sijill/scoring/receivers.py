@@ -1,16 +1,8 @@
-"""Receivers: a submitted declaration version is scored in the background."""
+"""Receivers of scoring: none today.
 
-from __future__ import annotations
-
-from typing import Any
-
-from django.dispatch import receiver
-
-from sijill.households.signals import household_submitted
-
-
-@receiver(household_submitted, dispatch_uid="scoring.score_on_submission")
-def _on_household_submitted(sender: Any, household_id: int, version: int, **kwargs: Any) -> None:
-    from sijill.scoring.tasks import score_household_task
-
-    score_household_task.enqueue(household_id=household_id, version=version)
+A submitted declaration is no longer scored on submission: the verification app
+(`sijill.verification`) receives `household_submitted`, asks the partners, and scores the
+declaration with the verified values once every partner answered or the verification deadline
+passed (`scoring.services.score_compute_verified`). `tasks.score_household_task` stays for an
+operator to score one household's declaration by hand.
+"""

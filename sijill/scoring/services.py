@@ -3,9 +3,13 @@
 - `engine_input` joins a declaration version with identity facts from the population register
   (sex, birth date → age at the declaration's reference date), the region and milieu of the
   household, and verified values when given.
-- `score_compute` is idempotent: one score per (declaration version, formula version).
+- `score_compute` is idempotent: one score per (declaration version, formula version,
+  verification basis); the current score of a declaration is the one with the highest basis.
 - `rescore_run` scores every household's current declaration in chunks with the batch engine
-  and bulk writes (COPY on PostgreSQL); a rerun resumes from what is already scored.
+  and bulk writes (COPY on PostgreSQL); a rerun resumes from what is already scored. It reads
+  the current verified values (`scoring.verified`): household-level ones go into the batch as
+  column overrides; a household with verified *member* fields is scored through the single
+  path (same rule, same result), so every stored score uses the verified values.
 - `impact_run` compares a draft with the active formula over the whole registry, by program
   threshold, region and milieu (aggregates only).
 """
@@ -39,6 +43,7 @@ from sijill.population.models import Person
 from sijill.scoring import selectors
 from sijill.scoring.engine import (
     DERIVATIONS,
+    ColumnOverride,
     Formula,
     FormulaStatus,
     HouseholdBatch,
@@ -54,6 +59,7 @@ from sijill.scoring.engine import (
 from sijill.scoring.engine.inputs import MemberInput
 from sijill.scoring.models import FormulaVersion, Score, ScoringRun
 from sijill.scoring.selectors import Chunk, formula_of
+from sijill.scoring.verified import DECLARED_ONLY, VerifiedBasis, verified_for
 
 COMPARISONS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
     "<": lambda s, t: s < t,
@@ -93,7 +99,8 @@ def engine_input(version: DeclarationVersion, *,
         member_verified=member_verified)
 
 
-def _inputs_json(version: DeclarationVersion, household: HouseholdInput) -> dict[str, Any]:
+def _inputs_json(version: DeclarationVersion, household: HouseholdInput,
+                 unverified: Sequence[str] = ()) -> dict[str, Any]:
     return {
         "reference_date": selectors.reference_date(version.created_at).isoformat(),
         "ages": [m.age for m in household.members],
@@ -101,6 +108,7 @@ def _inputs_json(version: DeclarationVersion, household: HouseholdInput) -> dict
         "verified": _verified_to_json(household.verified),
         "member_verified": {m.data.idcs: _verified_to_json(m.verified)
                             for m in household.members if m.verified},
+        "unverified": sorted(unverified),
     }
 
 
@@ -147,12 +155,16 @@ def score_recompute(score: Score) -> ScoreResult:
 def score_compute(*, household: Household, declaration: DeclarationVersion,
                   formula_version: FormulaVersion, actor: Actor = SYSTEM,
                   verified: Mapping[str, Verified] | None = None,
-                  member_verified: Mapping[str, Mapping[str, Verified]] | None = None) -> Score:
-    """The score of `declaration` with `formula_version`: the stored one when there is one,
-    else computed, stored and audited (a concurrent computation stores once)."""
+                  member_verified: Mapping[str, Mapping[str, Verified]] | None = None,
+                  basis: int = 0, unverified: Sequence[str] = ()) -> Score:
+    """The score of `declaration` with `formula_version` on verification basis `basis` (the
+    revision of `verified` / `member_verified`; 0 = declared only): the stored one when there
+    is one, else computed, stored and audited (a concurrent computation stores once).
+    `unverified` names the fields no partner confirmed in time (kept in `inputs`)."""
     if declaration.household_id != household.pk:
         raise ValueError("the declaration version is not this household's")
-    existing = Score.objects.filter(declaration=declaration, formula=formula_version).first()
+    existing = Score.objects.filter(declaration=declaration, formula=formula_version,
+                                    basis=basis).first()
     if existing is not None:
         return existing
     data = engine_input(declaration, verified=verified, member_verified=member_verified)
@@ -169,15 +181,28 @@ def score_compute(*, household: Household, declaration: DeclarationVersion,
                 contributions=[v.contribution for v in result.variables],
                 verified_by={v.key: list(v.verified_by) for v in result.variables
                              if v.verified_by},
-                inputs=_inputs_json(declaration, data), computed_at=timezone.now())
+                inputs=_inputs_json(declaration, data, unverified), basis=basis,
+                computed_at=timezone.now())
             audit_record(actor=actor, action="compute", entity="score", entity_id=score.pk,
                          subject=household.declarant.idcs,
                          detail={"household": household.reference,
                                  "declaration_version": declaration.version,
-                                 "formula": formula_version.label})
+                                 "formula": formula_version.label, "basis": basis})
     except IntegrityError:
-        return Score.objects.get(declaration=declaration, formula=formula_version)
+        return Score.objects.get(declaration=declaration, formula=formula_version, basis=basis)
     return score
+
+
+def score_compute_verified(*, household: Household, declaration: DeclarationVersion,
+                           formula_version: FormulaVersion, actor: Actor = SYSTEM,
+                           found: VerifiedBasis | None = None) -> Score:
+    """`score_compute` with the declaration's current verified basis (from the provider)."""
+    if found is None:
+        found = verified_for([declaration.pk]).get(declaration.pk, DECLARED_ONLY)
+    return score_compute(household=household, declaration=declaration,
+                         formula_version=formula_version, actor=actor,
+                         verified=found.household, member_verified=found.members,
+                         basis=found.basis, unverified=found.unverified)
 
 
 def score_household_current(*, household_id: int, version: int | None = None,
@@ -194,8 +219,8 @@ def score_household_current(*, household_id: int, version: int | None = None,
         household=household, version=version or household.current_version).first()
     if declaration is None:
         return None
-    return score_compute(household=household, declaration=declaration,
-                         formula_version=formula_version, actor=actor)
+    return score_compute_verified(household=household, declaration=declaration,
+                                  formula_version=formula_version, actor=actor)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,8 +248,8 @@ def _latest_score(household: Household) -> tuple[Score, bool]:
     active = selectors.formula_current()
     scores = Score.objects.select_related("formula", "declaration").filter(household=household)
     if active is not None:
-        current = scores.filter(formula=active,
-                                declaration__version=household.current_version).first()
+        current = (scores.filter(formula=active, declaration__version=household.current_version)
+                   .order_by("-basis").first())
         if current is not None:
             return current, True
     latest = scores.order_by("-computed_at", "-id").first()
@@ -285,6 +310,10 @@ def score_explanation(*, actor: Actor, reference: str, language: str,
         "provisional_variables": list(exp.provisional_variables),
         "provisional_notice": exp.provisional_notice.get(lang) if exp.provisional_notice
         else None,
+        # Verified over declared: items fed by a partner's value have source "verified" and
+        # name the partner in verified_by; fields no partner confirmed in time are listed here.
+        "basis": score.basis,
+        "unverified": list(score.inputs.get("unverified") or []),
     }
 
 
@@ -523,13 +552,49 @@ def _run_finish(run: ScoringRun, *, result: dict[str, Any] | None = None,
 # Batch: frames to engine batches, batch results to score rows
 
 
-def batch_of(chunk: Chunk, formula: Formula) -> HouseholdBatch:
-    return HouseholdBatch.from_polars(chunk.households, chunk.members, formula.region_codes)
+def batch_of(chunk: Chunk, formula: Formula,
+             found: Mapping[int, VerifiedBasis] | None = None) -> HouseholdBatch:
+    """The engine batch of a chunk; with `found` (declaration id → verified basis), the
+    household-level verified values as column overrides (verified over declared)."""
+    batch = HouseholdBatch.from_polars(chunk.households, chunk.members, formula.region_codes)
+    if found:
+        batch.household_overrides = _household_overrides(
+            chunk.households["declaration_id"].to_list(), found, batch.household)
+    return batch
+
+
+def _household_overrides(declaration_ids: Sequence[int], found: Mapping[int, VerifiedBasis],
+                         declared: Mapping[str, np.ndarray]) -> dict[str, ColumnOverride]:
+    from sijill.scoring.engine.codes import ENUM_FIELDS, code
+
+    n = len(declaration_ids)
+    out: dict[str, tuple[np.ndarray, np.ndarray, set[str]]] = {}
+    for row, d in enumerate(declaration_ids):
+        basis = found.get(d)
+        if basis is None:
+            continue
+        for name, v in basis.household.items():
+            if name not in declared:
+                continue
+            if name not in out:
+                dtype = np.uint8 if name in ENUM_FIELDS else declared[name].dtype
+                out[name] = (np.zeros(n, dtype=dtype), np.zeros(n, dtype=bool), set())
+            values, mask, sources = out[name]
+            values[row] = (code(ENUM_FIELDS[name](v.value)) if name in ENUM_FIELDS
+                           else v.value)
+            mask[row] = True
+            sources.add(v.source)
+    return {name: ColumnOverride(values, mask, ",".join(sorted(sources)))
+            for name, (values, mask, sources) in out.items()}
+
+
+def _json_text(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
 
 
 SCORE_COLUMNS = ("household_id", "declaration_id", "formula_id", "value", "provisional",
                  "provisional_variables", "milieu", "region", "constant", "region_term",
-                 "values", "contributions", "verified_by", "inputs", "computed_at")
+                 "values", "contributions", "verified_by", "inputs", "basis", "computed_at")
 
 
 def _json_array(frame: pl.DataFrame) -> pl.Expr:
@@ -539,12 +604,26 @@ def _json_array(frame: pl.DataFrame) -> pl.Expr:
 
 
 def score_rows(*, chunk: Chunk, formula: Formula, formula_id: int, computed_at: datetime,
-               ) -> pl.DataFrame:
+               found: Mapping[int, VerifiedBasis] | None = None) -> pl.DataFrame:
     """Score a chunk with the batch engine and lay the results out as Score rows (JSON columns
-    built column-wise, no Python loop over households)."""
-    result = score_batch(formula, batch_of(chunk, formula), values=True, contributions=True)
+    built column-wise; a Python loop only over the households that have verified values, to
+    name their sources). `found`: the chunk's verified bases, household-level values only
+    (a household with verified member fields goes through the single path: `rescore_run`)."""
+    found = found or {}
+    result = score_batch(formula, batch_of(chunk, formula, found), values=True,
+                         contributions=True)
     assert result.values is not None and result.contributions is not None
     hh = chunk.households
+    declaration_ids = hh["declaration_id"].to_list()
+    verified_json = ["{}"] * hh.height
+    unverified_json = ["[]"] * hh.height
+    bases = [0] * hh.height
+    for row, d in enumerate(declaration_ids):
+        basis = found.get(d)
+        if basis is not None:
+            verified_json[row] = _json_text(_verified_to_json(basis.household))
+            unverified_json[row] = _json_text(sorted(basis.unverified))
+            bases[row] = basis.basis
     index = {c: j for j, c in enumerate(result.columns)}
     milieu = hh["milieu"].to_numpy()
     members = chunk.members.group_by("household", maintain_order=True).agg(
@@ -568,6 +647,19 @@ def score_rows(*, chunk: Chunk, formula: Formula, formula_id: int, computed_at: 
         terms = {c: model.region_terms[c] for c in formula.region_codes}
         sub = hh[rows.tolist()].with_columns(pl.Series("row", rows, dtype=pl.Int64))
         ref = sub["reference_date"].cast(pl.Utf8)
+        verified_by = ["{}"] * len(rows)
+        for i, r in enumerate(rows.tolist()):
+            basis = found.get(declaration_ids[r])
+            if basis is None or not basis.household:
+                continue
+            by: dict[str, list[str]] = {}
+            for v in model.variables:
+                fields = DERIVATIONS[v.derivation].household_fields
+                names = sorted({basis.household[f].source for f in fields
+                                if f in basis.household})
+                if names:
+                    by[v.key] = names
+            verified_by[i] = _json_text(by)
         frame = pl.DataFrame({
             "household_id": sub["household_id"],
             "declaration_id": sub["declaration_id"],
@@ -583,16 +675,21 @@ def score_rows(*, chunk: Chunk, formula: Formula, formula_id: int, computed_at: 
             "region_term": sub["region"].replace_strict(terms, return_dtype=pl.Float64),
             "values": values.select(_json_array(values).alias("v"))["v"],
             "contributions": contributions.select(_json_array(contributions).alias("c"))["c"],
-            "verified_by": pl.Series(["{}"] * len(rows)),
+            "verified_by": pl.Series(verified_by, dtype=pl.Utf8),
             "row": sub["row"],
             "ref": ref,
+            "verified_json": pl.Series([verified_json[r] for r in rows.tolist()], dtype=pl.Utf8),
+            "unverified_json": pl.Series([unverified_json[r] for r in rows.tolist()],
+                                         dtype=pl.Utf8),
+            "basis": pl.Series([bases[r] for r in rows.tolist()], dtype=pl.Int64),
         })
         frame = frame.join(members, left_on="row", right_on="household", how="left")
         frame = frame.with_columns(
             pl.concat_str([pl.lit('{"reference_date": "'), pl.col("ref"),
                            pl.lit('", "ages": ['), pl.col("ages"), pl.lit('], "sexes": "'),
-                           pl.col("sexes"), pl.lit('", "verified": {}, "member_verified": {}}')
-                           ]).alias("inputs"),
+                           pl.col("sexes"), pl.lit('", "verified": '), pl.col("verified_json"),
+                           pl.lit(', "member_verified": {}, "unverified": '),
+                           pl.col("unverified_json"), pl.lit("}")]).alias("inputs"),
             pl.lit(stamp).alias("computed_at"),
         )
         parts.append(frame.select(SCORE_COLUMNS))
@@ -665,6 +762,34 @@ def _write_on_own_connection(rows: pl.DataFrame) -> int:
     return scores_write(rows)
 
 
+def _split_verified(chunk: Chunk) -> tuple[Chunk, dict[int, VerifiedBasis], list[int]]:
+    """The chunk's verified bases; households with verified member fields are taken out of the
+    batch (their declaration ids returned) to be scored through the single path."""
+    ids = chunk.households["declaration_id"].to_list()
+    found = verified_for(ids)
+    singles = [d for d, b in found.items() if b.members]
+    if not singles:
+        return chunk, found, []
+    keep = ~chunk.households["declaration_id"].is_in(singles)
+    households = chunk.households.filter(keep)
+    rows = np.flatnonzero(keep.to_numpy())
+    remap = {int(old): new for new, old in enumerate(rows.tolist())}
+    members = (chunk.members.filter(pl.col("household").is_in(list(remap)))
+               .with_columns(pl.col("household").replace_strict(remap, return_dtype=pl.Int64)))
+    return Chunk(households, members, chunk.last), found, singles
+
+
+def _score_singles(declaration_ids: list[int], fv: FormulaVersion) -> int:
+    written = 0
+    for version in (DeclarationVersion.objects.select_related("household__declarant")
+                    .filter(pk__in=declaration_ids)):
+        before = Score.objects.filter(declaration=version, formula=fv).count()
+        score_compute_verified(household=version.household, declaration=version,
+                               formula_version=fv)
+        written += Score.objects.filter(declaration=version, formula=fv).count() - before
+    return written
+
+
 def rescore_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK,
                 on_chunk: Callable[[int], None] | None = None) -> ScoringRun:
     """Score every scorable household's current declaration with the run's formula version,
@@ -700,8 +825,12 @@ def rescore_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK,
                 collect()
                 _run_finish(run, result={"written": written, "stopped": "formula retired"})
                 return run
+            chunk, found, singles = _split_verified(chunk)
+            written += _score_singles(singles, fv)
+            if chunk.n == 0:
+                continue
             rows = score_rows(chunk=chunk, formula=formula, formula_id=fv.pk,
-                              computed_at=timezone.now())
+                              computed_at=timezone.now(), found=found)
             collect()
             if pool is not None:
                 pending = pool.submit(_write_on_own_connection, rows)

@@ -175,15 +175,15 @@ def test_the_batch_path_writes_the_same_scores_as_the_single_path(active):
     assert milieux == {"urban", "rural"}
 
 
-def test_a_submitted_declaration_is_queued_for_scoring(active,
-                                                       django_capture_on_commit_callbacks):
+def test_a_submitted_declaration_is_verified_first_then_scored_by_task(
+        active, django_capture_on_commit_callbacks):
     from django_tasks_db.models import DBTaskResult
 
     with django_capture_on_commit_callbacks(execute=True):
         household = register()
-    queued = DBTaskResult.objects.filter(task_path__endswith="score_household_task")
-    assert queued.count() == 1
-    assert queued.get().args_kwargs["kwargs"] == {"household_id": household.pk, "version": 1}
+    # Verification (sijill.verification) scores once the partners answered or the deadline
+    # passed; nothing scores on submission directly any more.
+    assert not DBTaskResult.objects.filter(task_path__endswith="score_household_task").exists()
     pk = score_household_task.call(household_id=household.pk, version=1)
     assert Score.objects.get(pk=pk).declaration == current_declaration(household)
 
