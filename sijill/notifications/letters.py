@@ -1,0 +1,71 @@
+"""Postal letters: rendered as PDF by WeasyPrint and gathered into print batches.
+
+A letter is queued like any notice (its HTML rendered in the household's language, Arabic right
+to left with the Noto fonts, French and English left to right). `letters_print` takes up to
+LETTER_BATCH_MAX queued letters (oldest first), renders each, writes their pages as ONE PDF under
+OUTBOX_DIR/letters/, records a PrintBatch (path, letters, pages, SHA-256, size) and marks the
+letters sent with the batch — all in one transaction, so a letter is in exactly one recorded
+batch. A crash before the commit leaves an unrecorded PDF on disk (never printed: only recorded
+batches are) and the letters queued for the next batch. On PostgreSQL concurrent printers skip
+each other's letters (SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from sijill.notifications import conf
+from sijill.notifications.models import Channel, Kind, Notification, PrintBatch, Status
+
+
+def pdf_render(htmls: Iterable[str]) -> tuple[bytes, int]:
+    """One PDF of every letter's pages, and its page count."""
+    from weasyprint import HTML
+
+    documents = [HTML(string=html, base_url=None).render() for html in htmls]
+    if not documents:
+        raise ValueError("no letters to render")
+    pages = [page for document in documents for page in document.pages]
+    return documents[0].copy(pages).write_pdf(), len(pages)
+
+
+def letters_print(*, limit: int | None = None) -> PrintBatch | None:
+    """Print one batch of queued letters; None when there is none."""
+    limit = limit or conf.get("LETTER_BATCH_MAX")
+    with transaction.atomic():
+        queued = (Notification.objects.filter(channel=Channel.LETTER, status=Status.QUEUED)
+                  .order_by("id"))
+        if connection.features.has_select_for_update_skip_locked:
+            queued = queued.select_for_update(skip_locked=True)
+        letters = list(queued.only("id", "html", "kind", "household_id")[:limit])
+        if not letters:
+            return None
+        pdf, pages = pdf_render(n.html for n in letters)
+        directory = conf.get("OUTBOX_DIR") / "letters"
+        directory.mkdir(parents=True, exist_ok=True)
+        now = timezone.now()
+        name = f"letters/{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.pdf"
+        (conf.get("OUTBOX_DIR") / name).write_bytes(pdf)
+        batch = PrintBatch.objects.create(path=name, letters=len(letters), pages=pages,
+                                          sha256=hashlib.sha256(pdf).hexdigest(),
+                                          size_bytes=len(pdf))
+        ids = [n.pk for n in letters]
+        Notification.objects.filter(pk__in=ids).update(
+            status=Status.SENT, batch=batch, sent_at=now, attempts=1, last_attempt_at=now,
+            provider_message_id=f"batch-{batch.pk}")
+        from sijill.notifications.services import household_mark_notified
+
+        for household_id in sorted({n.household_id for n in letters
+                                    if n.kind == Kind.INDEX_NOTICE and n.household_id}):
+            household_mark_notified(household_id=household_id)
+    return batch
+
+
+def batch_path(batch: PrintBatch) -> Path:
+    return conf.get("OUTBOX_DIR") / batch.path

@@ -1,0 +1,149 @@
+"""Receivers of the cross-app signals (sijill.core.events): each queues one notice.
+
+Signals are sent after their sender's commit and may be sent again (a redone task): every
+receiver queues under a key derived from what happened, so a repeat queues nothing new.
+
+- household_scored (reason registration, update or review) → the index notice, key
+  "index_notice:<household>:<score>"; the household becomes "notified" when it has left.
+- review_decided → the review outcome, key "review_outcome:<review>".
+- complaint_answered → the answer, key "complaint_answer:<complaint>".
+- eligibility_changed → the change, key "eligibility_change:<household>:<program>:<n>"; a repeat
+  of the last change of that program (same eligibility) queues nothing.
+
+The cases app (reviews, complaints) is read through apps.get_model, so this app does not import
+it: a Review needs `household` (and may have `person`), a Complaint `person` and/or `household`;
+each may offer `notice_context() -> dict` (else its `decision`/`outcome`, `answer`, `reference`
+fields are used).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils import timezone
+
+from sijill.core.events import (
+    complaint_answered,
+    eligibility_changed,
+    household_scored,
+    review_decided,
+)
+from sijill.notifications.models import Kind, Notification
+
+logger = logging.getLogger(__name__)
+
+INDEX_NOTICE_REASONS = frozenset({"registration", "update", "review"})
+REVIEW_DAYS = 60
+
+
+def _index(value: float) -> str:
+    return f"{value:.4f}"
+
+
+@receiver(household_scored, dispatch_uid="notifications.index_notice")
+def on_household_scored(sender: Any, household_id: int, score_id: int, reason: str,
+                        **kwargs: Any) -> Notification | None:
+    if reason not in INDEX_NOTICE_REASONS:
+        return None
+    from sijill.households.models import Household
+    from sijill.notifications.services import notice_queue
+
+    Score = apps.get_model("scoring", "Score")
+    with transaction.atomic():
+        household = (Household.objects.select_related("declarant", "commune")
+                     .filter(pk=household_id).first())
+        score = Score.objects.filter(pk=score_id).only("value", "provisional").first()
+        if household is None or score is None or household.status in (
+                Household.Status.CANCELLED, Household.Status.REJECTED):
+            return None
+        review_until = timezone.localdate() + timedelta(days=REVIEW_DAYS)
+        return notice_queue(
+            kind=Kind.INDEX_NOTICE, household=household, key=f"index_notice:{household_id}:"
+            f"{score_id}", context={"index": _index(score.value), "score_id": score_id,
+                                    "reason": reason, "provisional": bool(score.provisional),
+                                    "review_until": review_until.strftime("%d/%m/%Y")})
+
+
+def _case(model: str, pk: int) -> Any:
+    try:
+        Model = apps.get_model("cases", model)
+    except LookupError:
+        logger.warning("cases.%s is not installed: no notice for %s", model, pk)
+        return None
+    return Model.objects.filter(pk=pk).first()
+
+
+def _case_context(case: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    if hasattr(case, "notice_context"):
+        return dict(case.notice_context())
+    context: dict[str, Any] = {}
+    for name in fields:
+        display = getattr(case, f"get_{name}_display", None)
+        value = display() if callable(display) else getattr(case, name, None)
+        if value not in (None, ""):
+            context[name] = str(value)
+    return context
+
+
+@receiver(review_decided, dispatch_uid="notifications.review_outcome")
+def on_review_decided(sender: Any, review_id: int, **kwargs: Any) -> Notification | None:
+    from sijill.notifications.services import notice_queue
+
+    review = _case("Review", review_id)
+    if review is None:
+        return None
+    context = _case_context(review, ("decision", "outcome", "note"))
+    context.setdefault("outcome", context.get("decision", ""))
+    with transaction.atomic():
+        return notice_queue(kind=Kind.REVIEW_OUTCOME, household=review.household,
+                            person=getattr(review, "person", None), context=context,
+                            key=f"review_outcome:{review_id}")
+
+
+@receiver(complaint_answered, dispatch_uid="notifications.complaint_answer")
+def on_complaint_answered(sender: Any, complaint_id: int, **kwargs: Any) -> Notification | None:
+    from sijill.notifications.services import notice_queue
+
+    complaint = _case("Complaint", complaint_id)
+    if complaint is None:
+        return None
+    context = _case_context(complaint, ("reference", "answer"))
+    context.setdefault("complaint", context.pop("reference", str(complaint_id)))
+    with transaction.atomic():
+        return notice_queue(kind=Kind.COMPLAINT_ANSWER,
+                            household=getattr(complaint, "household", None),
+                            person=getattr(complaint, "person", None), context=context,
+                            key=f"complaint_answer:{complaint_id}")
+
+
+@receiver(eligibility_changed, dispatch_uid="notifications.eligibility_change")
+def on_eligibility_changed(sender: Any, household_id: int, program_code: str, eligible: bool,
+                           **kwargs: Any) -> Notification | None:
+    from sijill.households.models import Household
+    from sijill.notifications.services import notice_queue
+
+    Program = apps.get_model("programs", "Program")
+    with transaction.atomic():
+        household = (Household.objects.select_for_update(of=("self",))
+                     .select_related("declarant", "commune").filter(pk=household_id).first())
+        if household is None or household.status == Household.Status.CANCELLED:
+            return None
+        earlier = list(Notification.objects.filter(
+            household=household, kind=Kind.ELIGIBILITY_CHANGE,
+            key__startswith=f"eligibility_change:{household_id}:{program_code}:")
+            .order_by("-id").values_list("context", flat=True)[:1])
+        if earlier and earlier[0].get("eligible") == bool(eligible):
+            return None  # the same change again
+        count = Notification.objects.filter(
+            key__startswith=f"eligibility_change:{household_id}:{program_code}:").count()
+        program = Program.objects.filter(code=program_code).first()
+        name = program.name(household.notice_language) if program else program_code
+        return notice_queue(kind=Kind.ELIGIBILITY_CHANGE, household=household,
+                            context={"program": name, "program_code": program_code,
+                                     "eligible": bool(eligible)},
+                            key=f"eligibility_change:{household_id}:{program_code}:{count + 1}")
