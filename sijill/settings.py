@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "sijill.dedup",
     "sijill.synthetic",
     "sijill.security",
+    "sijill.notifications",
     "sijill.portal",
 ]
 
@@ -192,4 +193,14 @@ SIJILL = {
     # Probable-duplicate score from which a candidate is shown at all.
     "DUPLICATE_SHOW_SCORE": 0.5,
     "ADULT_AGE": 18,
+    # The index notice leaves within this many days of registration (5 to 10).
+    "NOTICE_LIMIT_DAYS": env.int("SIJILL_NOTICE_LIMIT_DAYS", 10, minimum=5, maximum=10),
+}
+
+# Notifications (sijill.notifications; every key and its default: sijill/notifications/conf.py).
+NOTIFICATIONS = {
+    "SMS_BACKEND": env.str("SIJILL_SMS_BACKEND", "sijill.notifications.backends.FileBackend"),
+    "SMS_GATEWAY_URL": env.str("SIJILL_SMS_GATEWAY_URL", ""),
+    "SMS_GATEWAY_TOKEN": env.str("SIJILL_SMS_GATEWAY_TOKEN", ""),
+    "OUTBOX_DIR": VAR_DIR / "outbox",
 }
