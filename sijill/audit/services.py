@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from sijill.accounts.actors import Actor
 from sijill.audit.chain import GENESIS, entry_hash
 from sijill.audit.models import AuditEntry
+from sijill.audit.selectors import Access, accesses_of
 
 _LOCK_KEY = 0x5A1A_A0D1  # advisory lock id serialising chain appends on PostgreSQL
 
@@ -44,3 +45,17 @@ def audit_record(*, actor: Actor, action: str, entity: str, entity_id: str | int
         }
         return AuditEntry.objects.create(prev_hash=prev, hash=entry_hash(prev_hash=prev, **fields),
                                          **fields)
+
+
+def accesses_read(*, actor: Actor, before_seq: int | None = None,
+                  limit: int = 50) -> list[Access]:
+    """The accesses to the caller's own data (citizens). Reading them is itself recorded."""
+    from sijill.accounts.roles import Perm
+
+    actor.require(Perm.ACCESSES_READ_OWN)
+    if not actor.idcs:
+        return []  # an administrator's account is no person's: nothing to show
+    with transaction.atomic():
+        audit_record(actor=actor, action="read_accesses", entity="person", entity_id=actor.idcs,
+                     subject=actor.idcs, purpose="own data")
+    return accesses_of(idcs=actor.idcs, before_seq=before_seq, limit=limit)
