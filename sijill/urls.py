@@ -13,6 +13,7 @@ api.add_router("/v1/", households_router)
 api.add_router("/v1/", scoring_router)
 api.add_router("/v1/", programs_router)
 api.add_router("/v1/", "sijill.dedup.api.router")
+api.add_router("/v1/", "sijill.audit.api.router")
 
 handler404 = "sijill.core.views.not_found"
 
