@@ -104,6 +104,9 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/programs/{code}/subscriptions"): only("program", "admin"),
     ("GET", "/api/v1/programs/{code}/subscriptions"): only("program", "admin"),
     ("DELETE", "/api/v1/programs/{code}/subscriptions/{pk}"): only("program", "admin"),
+    # The accesses to one's own data: citizens (an administrator's account has no person: an
+    # empty list). Object-level: only the caller's own data (sijill/audit/tests).
+    ("GET", "/api/v1/me/accesses"): only("citizen", "admin"),
 }
 
 # Rules the code does not honour yet: each is a reported bug, run as a strict xfail, so the
