@@ -1,9 +1,19 @@
 from django.urls import path
 
-from sijill.portal import views
+from sijill.portal import views, wizard
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("sign-in/", views.signin_start, name="signin"),
+    path("sign-in/code/", views.signin_code, name="signin_code"),
+    path("sign-out/", views.signout, name="signout"),
+    path("me/", views.dashboard, name="dashboard"),
+    path("me/household/", views.household_detail, name="household"),
+    path("me/index/", views.index_detail, name="index"),
+    path("me/accesses/", views.accesses, name="accesses"),
+    path("me/register/", wizard.wizard_start, {"mode": "register"}, name="register"),
+    path("me/update/", wizard.wizard_start, {"mode": "update"}, name="update"),
+    path("me/declaration/<slug:step>/", wizard.wizard_step, name="wizard_step"),
 ]

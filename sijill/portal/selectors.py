@@ -1,0 +1,112 @@
+"""Reads of the citizen portal that no other app offers yet (each audited like any other read
+of personal data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Q
+
+from sijill.accounts.actors import Actor
+from sijill.audit.models import AuditEntry
+from sijill.audit.services import audit_record
+from sijill.geography.models import Commune
+from sijill.households.models import Household, RolloutWindow
+from sijill.programs.models import EligibilityDecision, Program
+
+
+def household_of_citizen(*, actor: Actor) -> Household | None:
+    """The household the citizen belongs to now, else the one they declared last (a draft, a
+    rejected registration); None when there is none. Not audited: it reveals nothing beyond the
+    reference, and every page that shows data reads it through an audited service."""
+    if not actor.idcs:
+        return None
+    current = (Household.objects.filter(memberships__person__idcs=actor.idcs,
+                                        memberships__end_date__isnull=True)
+               .exclude(status=Household.Status.CANCELLED).order_by("-created_at").first())
+    if current is not None:
+        return current
+    return (Household.objects.filter(declarant__idcs=actor.idcs)
+            .exclude(status=Household.Status.CANCELLED).order_by("-created_at").first())
+
+
+def open_communes(*, day: date, language: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Communes where registration is open on `day`, grouped by province, for a <select>.
+
+    The most specific roll-out window wins (commune, province, region), as in
+    households.services.rollout_window_for; computed once for all communes."""
+    windows = {w.code: w for w in RolloutWindow.objects.all()}
+    groups: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+    field = "name_ar" if language == "ar" else "name_fr"
+    rows = (Commune.objects.select_related("province")
+            .order_by("province__" + field, field))
+    for commune in rows:
+        window = next((windows[c] for c in (commune.code, commune.province_id,
+                                            commune.province.region_id) if c in windows), None)
+        if window is None or window.opens_on is None or window.opens_on > day:
+            continue
+        province = commune.province
+        group = groups.setdefault(province.code, (getattr(province, field), []))
+        group[1].append((commune.code, getattr(commune, field)))
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
+class ProgramStatus:
+    program: Program
+    name: str
+    status: str  # eligible, not_eligible, pending
+    decision: EligibilityDecision | None
+
+
+def eligibility_of_household(*, actor: Actor, household: Household, language: str,
+                             ) -> list[ProgramStatus]:
+    """Each active program and the household's current decision (audited: one entry)."""
+    programs = list(Program.objects.filter(status=Program.Status.ACTIVE).order_by("code"))
+    decisions = {d.program_id: d for d in EligibilityDecision.objects.filter(
+        household=household, current=True)}
+    out = []
+    for program in programs:
+        decision = decisions.get(program.pk)
+        status = ("pending" if decision is None
+                  else "eligible" if decision.eligible else "not_eligible")
+        out.append(ProgramStatus(program=program, name=program.name(language),
+                                 status=status, decision=decision))
+    audit_record(actor=actor, action="read_eligibility", entity="household",
+                 entity_id=household.reference, subject=household.declarant.idcs,
+                 purpose="portal: own eligibility",
+                 detail={"programs": [p.program.code for p in out]})
+    return out
+
+
+#: Actions of the audit trail, in words a citizen understands.
+ACCESS_ACTIONS = {"read", "read_history", "read_members", "read_score", "read_explanation",
+                  "read_eligibility", "read_eligibility_history", "verify_identity", "enrol",
+                  "register", "update", "submit", "transition", "search", "sign_in"}
+
+
+def accesses_of(*, actor: Actor, household: str | None = None, limit: int = 200,
+                ) -> list[AuditEntry]:
+    """Who accessed the citizen's data and why, newest first, the citizen's own visits left
+    out (the reading is itself logged). Entries about the citizen's household count too: their
+    subject is the declarant, but they hold every member's data.
+
+    Uses `sijill.audit.selectors.accesses_of` when the audit app offers it."""
+    assert actor.idcs
+    try:
+        from sijill.audit.selectors import accesses_of as audit_accesses_of  # type: ignore
+    except ImportError:
+        audit_accesses_of = None
+    if audit_accesses_of is not None:
+        rows: list[Any] = list(audit_accesses_of(actor.idcs))[:limit]
+    else:
+        about = Q(subject=actor.idcs)
+        if household:
+            about |= Q(entity="household", entity_id=household)
+        rows = list(AuditEntry.objects.filter(about).exclude(actor_label=actor.label)
+                    .order_by("-seq")[:limit])
+    audit_record(actor=actor, action="read_accesses", entity="person", entity_id=actor.idcs,
+                 subject=actor.idcs, purpose="portal: who accessed my data")
+    return rows

@@ -1,0 +1,50 @@
+"""Words for the audit trail's codes, for the citizen's "who accessed my data" page."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+from sijill.accounts.roles import Role
+
+register = template.Library()
+
+ACTIONS = {
+    "read": _("read your household's file"),
+    "read_history": _("read your registration's history"),
+    "read_members": _("read your household's members"),
+    "read_score": _("read your index"),
+    "read_explanation": _("read your index's explanation"),
+    "read_eligibility": _("read your eligibility"),
+    "read_eligibility_history": _("read your eligibility history"),
+    "register": _("registered your household"),
+    "submit": _("submitted your household's registration"),
+    "update_declaration": _("recorded an update of your declaration"),
+    "transition": _("moved your registration to its next step"),
+    "enrol": _("enrolled you in the population register"),
+    "verify_identity": _("checked your identity"),
+    "sign_in": _("signed in to the portal"),
+    "create": _("recorded your data"),
+    "update": _("changed your data"),
+    "declare_change": _("recorded a change in your household"),
+    "remove_member": _("removed a member from your household"),
+    "record_death": _("recorded a death"),
+    "search_hit": _("found you in a search"),
+    "hold": _("held an enrolment for a decision"),
+    "decide": _("decided on an enrolment"),
+    "merge": _("merged duplicate records"),
+    "notify": _("sent you a notice"),
+}
+
+
+@register.filter
+def action_label(code: str) -> str:
+    return str(ACTIONS.get(code, _("accessed your data (%(code)s)") % {"code": code}))
+
+
+@register.filter
+def role_label(code: str) -> str:
+    try:
+        return str(Role(code).label)
+    except ValueError:
+        return code
