@@ -264,9 +264,10 @@ def _record_failure(n: Notification, error: str, *, permanent: bool) -> None:
         n.save(update_fields=["status", "next_attempt_at", "secret_body", "last_error"])
 
 
-def notification_send(*, notification_id: int) -> str:
-    """One attempt at sending a queued notice; returns its status afterwards."""
-    n = _claim(notification_id, timezone.now())
+def notification_send(*, notification_id: int, now: datetime | None = None) -> str:
+    """One attempt at sending a queued notice; returns its status afterwards. `now` (the
+    sweeper's clock) decides what is due."""
+    n = _claim(notification_id, now or timezone.now())
     if n is None:
         return (Notification.objects.filter(pk=notification_id)
                 .values_list("status", flat=True).first() or "missing")
@@ -298,7 +299,7 @@ def notifications_send_due(*, now: datetime | None = None) -> int:
             continue
         if status == Status.SENDING and last_at and last_at > now - lease:
             continue
-        notification_send(notification_id=pk)
+        notification_send(notification_id=pk, now=now)
         count += 1
     from sijill.notifications.letters import letters_print
 
