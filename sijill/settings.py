@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "sijill.security",
     "sijill.notifications",
     "sijill.portal",
+    "sijill.backoffice",
 ]
 
 MIDDLEWARE = [

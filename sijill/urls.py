@@ -24,5 +24,6 @@ urlpatterns = [
     # The language switcher (Django's set_language view, a POST form that works without
     # JavaScript); the language lives in a cookie, URLs carry no language prefix.
     path("i18n/", include("django.conf.urls.i18n")),
+    path("backoffice/", include("sijill.backoffice.urls")),
     path("", include("sijill.portal.urls")),
 ]
