@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-from django.db.models import Q
 
 from sijill.accounts.actors import Actor
-from sijill.audit.models import AuditEntry
 from sijill.audit.services import audit_record
 from sijill.geography.models import Commune
 from sijill.households.models import Household, RolloutWindow
@@ -79,34 +75,3 @@ def eligibility_of_household(*, actor: Actor, household: Household, language: st
                  purpose="portal: own eligibility",
                  detail={"programs": [p.program.code for p in out]})
     return out
-
-
-#: Actions of the audit trail, in words a citizen understands.
-ACCESS_ACTIONS = {"read", "read_history", "read_members", "read_score", "read_explanation",
-                  "read_eligibility", "read_eligibility_history", "verify_identity", "enrol",
-                  "register", "update", "submit", "transition", "search", "sign_in"}
-
-
-def accesses_of(*, actor: Actor, household: str | None = None, limit: int = 200,
-                ) -> list[AuditEntry]:
-    """Who accessed the citizen's data and why, newest first, the citizen's own visits left
-    out (the reading is itself logged). Entries about the citizen's household count too: their
-    subject is the declarant, but they hold every member's data.
-
-    Uses `sijill.audit.selectors.accesses_of` when the audit app offers it."""
-    assert actor.idcs
-    try:
-        from sijill.audit.selectors import accesses_of as audit_accesses_of  # type: ignore
-    except ImportError:
-        audit_accesses_of = None
-    if audit_accesses_of is not None:
-        rows: list[Any] = list(audit_accesses_of(actor.idcs))[:limit]
-    else:
-        about = Q(subject=actor.idcs)
-        if household:
-            about |= Q(entity="household", entity_id=household)
-        rows = list(AuditEntry.objects.filter(about).exclude(actor_label=actor.label)
-                    .order_by("-seq")[:limit])
-    audit_record(actor=actor, action="read_accesses", entity="person", entity_id=actor.idcs,
-                 subject=actor.idcs, purpose="portal: who accessed my data")
-    return rows

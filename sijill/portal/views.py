@@ -13,7 +13,7 @@ from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -185,9 +185,12 @@ def index_detail(request: HttpRequest) -> HttpResponse:
 
 @citizen_required
 def accesses(request: HttpRequest) -> HttpResponse:
-    actor = actor_of(request)
-    household = selectors.household_of_citizen(actor=actor)
-    rows = selectors.accesses_of(actor=actor,
-                                 household=household.reference if household else None)
-    return render(request, "portal/accesses.html", {"rows": rows, "nav": "accesses",
-                                                    "now": timezone.now()})
+    from sijill.audit.services import accesses_read
+
+    before = request.GET.get("before", "")
+    page_size = 50
+    rows = accesses_read(actor=actor_of(request), limit=page_size,
+                         before_seq=int(before) if before.isdigit() and int(before) else None)
+    older = rows[-1].seq if len(rows) == page_size else None
+    return render(request, "portal/accesses.html", {"rows": rows, "older": older,
+                                                    "nav": "accesses"})

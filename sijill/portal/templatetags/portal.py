@@ -24,6 +24,8 @@ ACTIONS = {
     "enrol": _("enrolled you in the population register"),
     "verify_identity": _("checked your identity"),
     "sign_in": _("signed in to the portal"),
+    "read_accesses": _("read who accessed your data"),
+    "compute": _("computed your index"),
     "create": _("recorded your data"),
     "update": _("changed your data"),
     "declare_change": _("recorded a change in your household"),
@@ -44,6 +46,8 @@ def action_label(code: str) -> str:
 
 @register.filter
 def role_label(code: str) -> str:
+    if code == "system":
+        return str(_("Sijill (automatic processing)"))
     try:
         return str(Role(code).label)
     except ValueError:
