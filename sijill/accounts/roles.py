@@ -41,10 +41,13 @@ class Perm(StrEnum):
     DEDUP_RUN = "dedup.run"  # start a population-wide duplicate sweep
     DEDUP_REVIEW = "dedup.review"  # read sweep reports and the queue of probable duplicates
     DEDUP_DECIDE = "dedup.decide"  # merge a cluster (retire IDCS) or mark it distinct
+    NOTICE_MONITOR = "notice.monitor"  # the outbox in figures, households late for their notice
+    NOTICE_READ_OWN = "notice.read_own"  # a citizen's own notices
 
 
 GRANTS: dict[str, frozenset[Perm]] = {
     Role.CITIZEN: frozenset({Perm.PERSON_READ, Perm.HOUSEHOLD_REGISTER, Perm.HOUSEHOLD_READ,
+                             Perm.NOTICE_READ_OWN,
                              Perm.SCORE_READ, Perm.ACCESSES_READ_OWN}),
     Role.AGENT: frozenset({Perm.PERSON_ENROL, Perm.PERSON_READ, Perm.PERSON_SEARCH,
                            Perm.ENROLMENT_DECIDE, Perm.HOUSEHOLD_REGISTER,
@@ -55,6 +58,7 @@ GRANTS: dict[str, frozenset[Perm]] = {
     Role.REVIEWER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ}),
     Role.PROGRAM: frozenset({Perm.PROGRAM_ACCESS}),  # bound to one program (ProgramToken)
     Role.PARTNER: frozenset({Perm.IDENTITY_VERIFY, Perm.PERSON_RECORD_DEATH}),
-    Role.ANALYST: frozenset({Perm.FORMULA_MANAGE, Perm.PROGRAM_SIMULATE}),  # aggregates only
+    Role.ANALYST: frozenset({Perm.FORMULA_MANAGE, Perm.PROGRAM_SIMULATE,
+                             Perm.NOTICE_MONITOR}),  # aggregates only
     Role.ADMIN: frozenset(Perm),
 }
