@@ -107,6 +107,12 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     # The accesses to one's own data: citizens (an administrator's account has no person: an
     # empty list). Object-level: only the caller's own data (sijill/audit/tests).
     ("GET", "/api/v1/me/accesses"): only("citizen", "admin"),
+    # Notifications. The time limit of index notices and the outbox's figures: operators
+    # (analysts, administrators). A citizen's own notices (an administrator's account has no
+    # person: an empty list).
+    ("GET", "/api/v1/notifications/deadlines"): only("analyst", "admin"),
+    ("GET", "/api/v1/notifications/outbox"): only("analyst", "admin"),
+    ("GET", "/api/v1/me/notices"): only("citizen", "admin"),
 }
 
 # Rules the code does not honour yet: each is a reported bug, run as a strict xfail, so the
