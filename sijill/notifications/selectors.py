@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from sijill.accounts.actors import Actor
+from sijill.accounts.roles import Perm
 from sijill.audit.services import audit_record
-from sijill.core.errors import PermissionDenied
 from sijill.households.models import Household, RegistrationEvent
 from sijill.notifications import conf
 from sijill.notifications.models import Kind, Notification, Status
@@ -64,9 +64,11 @@ def last_code_to(phone: str) -> str | None:
 
 def notices_of_citizen(*, actor: Actor, limit: int = 100) -> list[Notification]:
     """The notices sent to the citizen or to a household they belong to (now or before) or
-    declared; one-time codes are not listed. Audited."""
-    if actor.role != "citizen" or not actor.idcs:
-        raise PermissionDenied()
+    declared; one-time codes are not listed. Audited. An account with no person (an
+    administrator's) has none."""
+    actor.require(Perm.NOTICE_READ_OWN)
+    if not actor.idcs:
+        return []
     mine = Household.objects.filter(Q(memberships__person__idcs=actor.idcs)
                                     | Q(declarant__idcs=actor.idcs)).values("pk")
     rows = list(Notification.objects.filter(Q(person__idcs=actor.idcs) | Q(household__in=mine))
@@ -157,3 +159,19 @@ def notice_deadlines(*, states: tuple[str, ...] = (DeadlineState.AT_RISK, Deadli
             if len(out) >= limit:
                 break
     return out
+
+
+def notice_deadlines_read(*, actor: Actor, states: tuple[str, ...], limit: int = 500,
+                          ) -> list[Deadline]:
+    """notice_deadlines for an operator (NOTICE_MONITOR); the read is audited."""
+    actor.require(Perm.NOTICE_MONITOR)
+    rows = notice_deadlines(states=states, limit=limit)
+    audit_record(actor=actor, action="read_notice_deadlines", entity="household",
+                 entity_id="*", detail={"states": list(states), "count": len(rows)})
+    return rows
+
+
+def outbox_counts(*, actor: Actor) -> list[dict[str, Any]]:
+    actor.require(Perm.NOTICE_MONITOR)
+    return list(Notification.objects.values("channel", "status").annotate(count=Count("id"))
+                .order_by("channel", "status"))
