@@ -32,6 +32,8 @@ class Perm(StrEnum):
     HOUSEHOLD_REGISTER = "household.register"  # register, add/remove members, update
     HOUSEHOLD_READ = "household.read"
     HOUSEHOLD_PROCESS = "household.process"  # move through verifying/scored/notified/rejected
+    VERIFICATION_READ = "verification.read"  # partner evidence and the discrepancy queue
+    VERIFICATION_DECIDE = "verification.decide"  # confirm or dismiss a discrepancy
     SCORE_READ = "score.read"  # a household's index and its explanation (object-level limits)
     FORMULA_MANAGE = "formula.manage"  # formula versions: list, import, export; impact reports
     FORMULA_ACTIVATE = "formula.activate"  # activate a version (rescores the whole registry)
@@ -52,9 +54,10 @@ GRANTS: dict[str, frozenset[Perm]] = {
     Role.AGENT: frozenset({Perm.PERSON_ENROL, Perm.PERSON_READ, Perm.PERSON_SEARCH,
                            Perm.ENROLMENT_DECIDE, Perm.HOUSEHOLD_REGISTER,
                            Perm.HOUSEHOLD_READ, Perm.SCORE_READ, Perm.DEDUP_REVIEW,
-                           Perm.DEDUP_DECIDE}),
+                           Perm.DEDUP_DECIDE, Perm.VERIFICATION_READ, Perm.VERIFICATION_DECIDE}),
     Role.VERIFIER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ,
-                              Perm.HOUSEHOLD_PROCESS}),
+                              Perm.HOUSEHOLD_PROCESS, Perm.VERIFICATION_READ,
+                              Perm.VERIFICATION_DECIDE}),
     Role.REVIEWER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ}),
     Role.PROGRAM: frozenset({Perm.PROGRAM_ACCESS}),  # bound to one program (ProgramToken)
     Role.PARTNER: frozenset({Perm.IDENTITY_VERIFY, Perm.PERSON_RECORD_DEATH}),
