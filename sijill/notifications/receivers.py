@@ -10,10 +10,10 @@ receiver queues under a key derived from what happened, so a repeat queues nothi
 - eligibility_changed → the change, key "eligibility_change:<household>:<program>:<n>"; a repeat
   of the last change of that program (same eligibility) queues nothing.
 
-The cases app (reviews, complaints) is read through apps.get_model, so this app does not import
-it: a Review needs `household` (and may have `person`), a Complaint `person` and/or `household`;
-each may offer `notice_context() -> dict` (else its `decision`/`outcome`, `answer`, `reference`
-fields are used).
+The cases app is read through apps.get_model, so this app does not import it: a ScoreReview
+(household, requester, decision, decision_note, new_score or score, reference) and a Complaint
+(complainant, household, reference, response); either may define `notice_context() -> dict`
+to choose the context itself.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
@@ -38,7 +39,6 @@ from sijill.notifications.models import Kind, Notification
 logger = logging.getLogger(__name__)
 
 INDEX_NOTICE_REASONS = frozenset({"registration", "update", "review"})
-REVIEW_DAYS = 60
 
 
 def _index(value: float) -> str:
@@ -61,7 +61,8 @@ def on_household_scored(sender: Any, household_id: int, score_id: int, reason: s
         if household is None or score is None or household.status in (
                 Household.Status.CANCELLED, Household.Status.REJECTED):
             return None
-        review_until = timezone.localdate() + timedelta(days=REVIEW_DAYS)
+        review_until = timezone.localdate() + timedelta(
+            days=settings.SIJILL.get("REVIEW_WINDOW_DAYS", 60))
         return notice_queue(
             kind=Kind.INDEX_NOTICE, household=household, key=f"index_notice:{household_id}:"
             f"{score_id}", context={"index": _index(score.value), "score_id": score_id,
@@ -69,39 +70,41 @@ def on_household_scored(sender: Any, household_id: int, score_id: int, reason: s
                                     "review_until": review_until.strftime("%d/%m/%Y")})
 
 
-def _case(model: str, pk: int) -> Any:
-    try:
-        Model = apps.get_model("cases", model)
-    except LookupError:
-        logger.warning("cases.%s is not installed: no notice for %s", model, pk)
-        return None
-    return Model.objects.filter(pk=pk).first()
+def _case(models: tuple[str, ...], pk: int) -> Any:
+    for name in models:
+        try:
+            Model = apps.get_model("cases", name)
+        except LookupError:
+            continue
+        return Model.objects.filter(pk=pk).first()
+    logger.warning("cases.%s is not installed: no notice for %s", models[0], pk)
+    return None
 
 
-def _case_context(case: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    if hasattr(case, "notice_context"):
-        return dict(case.notice_context())
-    context: dict[str, Any] = {}
-    for name in fields:
-        display = getattr(case, f"get_{name}_display", None)
-        value = display() if callable(display) else getattr(case, name, None)
-        if value not in (None, ""):
-            context[name] = str(value)
-    return context
+def _display(case: Any, name: str) -> str:
+    display = getattr(case, f"get_{name}_display", None)
+    value = display() if callable(display) else getattr(case, name, None)
+    return "" if value is None else str(value)
 
 
 @receiver(review_decided, dispatch_uid="notifications.review_outcome")
 def on_review_decided(sender: Any, review_id: int, **kwargs: Any) -> Notification | None:
     from sijill.notifications.services import notice_queue
 
-    review = _case("Review", review_id)
+    review = _case(("ScoreReview", "Review"), review_id)
     if review is None:
         return None
-    context = _case_context(review, ("decision", "outcome", "note"))
-    context.setdefault("outcome", context.get("decision", ""))
+    if hasattr(review, "notice_context"):
+        context = dict(review.notice_context())
+    else:
+        score = getattr(review, "new_score", None) or getattr(review, "score", None)
+        context = {"outcome": _display(review, "decision"), "review": review.reference,
+                   "note": getattr(review, "decision_note", "")}
+        if score is not None:
+            context["index"] = _index(score.value)
     with transaction.atomic():
         return notice_queue(kind=Kind.REVIEW_OUTCOME, household=review.household,
-                            person=getattr(review, "person", None), context=context,
+                            person=getattr(review, "requester", None), context=context,
                             key=f"review_outcome:{review_id}")
 
 
@@ -109,15 +112,18 @@ def on_review_decided(sender: Any, review_id: int, **kwargs: Any) -> Notificatio
 def on_complaint_answered(sender: Any, complaint_id: int, **kwargs: Any) -> Notification | None:
     from sijill.notifications.services import notice_queue
 
-    complaint = _case("Complaint", complaint_id)
+    complaint = _case(("Complaint",), complaint_id)
     if complaint is None:
         return None
-    context = _case_context(complaint, ("reference", "answer"))
-    context.setdefault("complaint", context.pop("reference", str(complaint_id)))
+    if hasattr(complaint, "notice_context"):
+        context = dict(complaint.notice_context())
+    else:
+        context = {"complaint": getattr(complaint, "reference", str(complaint_id)),
+                   "answer": getattr(complaint, "response", "")}
     with transaction.atomic():
         return notice_queue(kind=Kind.COMPLAINT_ANSWER,
                             household=getattr(complaint, "household", None),
-                            person=getattr(complaint, "person", None), context=context,
+                            person=getattr(complaint, "complainant", None), context=context,
                             key=f"complaint_answer:{complaint_id}")
 
 

@@ -1,0 +1,80 @@
+"""Signals from the other apps become notices (sijill.core.events)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sijill.core.events import eligibility_changed, household_scored
+from sijill.notifications.models import Notification
+from sijill.notifications.selectors import last_sms_to
+from sijill.notifications.tests.helpers import scored_household
+
+pytestmark = pytest.mark.django_db
+
+
+def _scored(household, score, reason="registration"):
+    return household_scored.send_robust(sender=None, household_id=household.pk,
+                                        score_id=score.pk, reason=reason)
+
+
+def test_a_first_score_sends_the_index_notice_and_marks_the_household_notified(
+        django_capture_on_commit_callbacks):
+    household, score = scored_household()
+    with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, score)
+    notice = Notification.objects.get(kind="index_notice")
+    assert notice.status == "sent"
+    assert notice.reference == household.reference
+    assert f"{score.value:.4f}" in notice.body and household.reference in notice.body
+    assert last_sms_to(household.declarant.phone) == notice.body
+    household.refresh_from_db()
+    assert household.status == "notified"
+    assert household.events.filter(to_status="notified").count() == 1
+
+
+def test_the_same_signal_sent_twice_sends_one_notice(django_capture_on_commit_callbacks):
+    household, score = scored_household()
+    with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, score)
+        _scored(household, score)
+    assert Notification.objects.filter(kind="index_notice").count() == 1
+
+
+@pytest.mark.parametrize("reason", ["verification", "death", "rescore"])
+def test_other_rescoring_reasons_send_no_index_notice(reason,
+                                                      django_capture_on_commit_callbacks):
+    household, score = scored_household()
+    with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, score, reason)
+    assert not Notification.objects.exists()
+
+
+def test_an_update_and_a_review_each_send_an_index_notice(django_capture_on_commit_callbacks):
+    household, score = scored_household()
+    with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, score, "update")
+        _scored(household, score, "review")
+    # One score: one notice (the key is the score); a new score would send a new one.
+    assert Notification.objects.filter(kind="index_notice").count() == 1
+
+
+def test_a_change_of_eligibility_is_told_once_per_change(django_capture_on_commit_callbacks):
+    household, _score = scored_household()
+    with django_capture_on_commit_callbacks(execute=True):
+        for eligible in (True, True, False):
+            eligibility_changed.send_robust(sender=None, household_id=household.pk,
+                                            program_code="amo_tadamon", eligible=eligible)
+    notices = list(Notification.objects.filter(kind="eligibility_change").order_by("id"))
+    assert [n.context["eligible"] for n in notices] == [True, False]
+    assert all(n.status == "sent" for n in notices)
+
+
+def test_a_notice_in_french_for_a_french_speaking_household(django_capture_on_commit_callbacks):
+    household, score = scored_household()
+    household.notice_language = "fr"
+    household.save(update_fields=["notice_language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, score)
+    notice = Notification.objects.get(kind="index_notice")
+    assert notice.language == "fr"
+    assert "Registre social" in notice.body or "registre social" in notice.body.lower()
