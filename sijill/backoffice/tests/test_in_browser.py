@@ -1,0 +1,105 @@
+"""Acceptance in a real browser (Playwright driving Debian's Chromium, no browser download):
+an agent signs in with a password and a TOTP code, enrols a person, and sees a probable
+duplicate before any IDCS is issued; the pages run under the strict content security policy
+(no violation reported). Screenshots are kept in var/artefacts/backoffice/ (ignored by git)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTEFACTS = Path(django_settings.BASE_DIR) / "var" / "artefacts" / "backoffice"
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def page(monkeypatch: Any) -> Any:
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(locale="ar-MA", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.csp_violations = []  # type: ignore[attr-defined]
+        page.on("console", lambda m: "Content Security Policy" in m.text
+                and page.csp_violations.append(m.text))  # type: ignore[attr-defined]
+        yield page
+        context.close()
+        browser.close()
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+def test_an_agent_signs_in_with_totp_enrols_a_person_and_sees_a_probable_duplicate(
+        live_server, agent_a, page):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from sijill.backoffice.tests.conftest import totp_now
+    from sijill.population.models import HeldEnrolment, Person
+    from sijill.testing.factories import DEMO_PASSWORD, person_create
+
+    device = TOTPDevice.objects.create(user=agent_a, name="phone", confirmed=True)
+    original = person_create(first_name_ar="خديجة", family_name_ar="بناني",
+                             first_name_latin="Khadija", family_name_latin="Bennani", sex="F",
+                             birth_date=date(1979, 6, 15))
+
+    page.goto(live_server.url + "/backoffice/")
+    assert "/backoffice/sign-in/" in page.url  # not signed in: sent to the staff sign-in
+    html = page.locator("html")
+    assert html.get_attribute("lang") == "ar" and html.get_attribute("dir") == "rtl"
+    page.fill("#id_username", "agent-a")
+    page.fill("#id_password", DEMO_PASSWORD)
+    shot(page, "01-sign-in-password")
+    page.locator("form.card button[type=submit]").click()
+    page.wait_for_url("**/sign-in/code/")
+    page.fill("#id_code", totp_now(device))
+    shot(page, "02-sign-in-totp")
+    page.locator("form.card button[type=submit]").click()
+    page.wait_for_url("**/backoffice/")
+    shot(page, "03-home")
+
+    page.goto(live_server.url + "/backoffice/persons/enrol/")
+    page.check("input[name=basis][value=document]")
+    page.fill("#id_first_name_ar", "خديجة")
+    page.fill("#id_family_name_ar", "بناني")
+    page.fill("#id_first_name_latin", "Khadija")
+    page.fill("#id_family_name_latin", "Benani")
+    page.check("input[name=sex][value=F]")
+    page.fill("#id_birth_date", "1979-06-15")
+    page.fill("#id_birth_place_commune", "04.421.01.0")
+    page.fill("#id_cnie", "ZK401122")
+    shot(page, "04-enrol-form")
+    enrolled_before = Person.objects.count()
+    page.locator("form.stacked button.primary").click()
+    page.wait_for_url("**/enrolments/held/HE-*/")
+    shot(page, "05-probable-duplicate")
+
+    body = page.locator("main").inner_text()
+    assert original.idcs in body  # the candidate already enrolled is shown
+    assert Person.objects.count() == enrolled_before  # and no IDCS was issued
+    held = HeldEnrolment.objects.get(status="held")
+    assert held.reference in page.url
+
+    # The agent decides with the keyboard-reachable form: a different person, new IDCS.
+    page.check("input[name=decision][value=new_person]")
+    page.fill("#id_reason", "Different mother's name on the CNIE")
+    page.locator("form.card button.primary").click()
+    page.wait_for_url("**/enrolments/held/")
+    shot(page, "06-decided")
+    held.refresh_from_db()
+    assert held.status == "enrolled" and held.person is not None
+    assert held.person.idcs != original.idcs
+    assert page.csp_violations == []  # type: ignore[attr-defined]
