@@ -45,20 +45,31 @@ class Perm(StrEnum):
     DEDUP_DECIDE = "dedup.decide"  # merge a cluster (retire IDCS) or mark it distinct
     NOTICE_MONITOR = "notice.monitor"  # the outbox in figures, households late for their notice
     NOTICE_READ_OWN = "notice.read_own"  # a citizen's own notices
+    REVIEW_REQUEST = "review.request"  # ask a review of a household's index (own / on behalf)
+    REVIEW_READ = "review.read"  # reviews and their steps (object-level limits)
+    REVIEW_DECIDE = "review.decide"  # assign, add evidence, confirm or correct and rescore
+    COMPLAINT_FILE = "complaint.file"  # file a complaint (own / at a centre / by phone)
+    COMPLAINT_READ = "complaint.read"  # complaints and their steps (object-level limits)
+    COMPLAINT_HANDLE = "complaint.handle"  # assign and answer complaints
 
 
 GRANTS: dict[str, frozenset[Perm]] = {
     Role.CITIZEN: frozenset({Perm.PERSON_READ, Perm.HOUSEHOLD_REGISTER, Perm.HOUSEHOLD_READ,
                              Perm.NOTICE_READ_OWN,
-                             Perm.SCORE_READ, Perm.ACCESSES_READ_OWN}),
+                             Perm.SCORE_READ, Perm.REVIEW_REQUEST, Perm.REVIEW_READ,
+                             Perm.COMPLAINT_FILE, Perm.COMPLAINT_READ, Perm.ACCESSES_READ_OWN}),
     Role.AGENT: frozenset({Perm.PERSON_ENROL, Perm.PERSON_READ, Perm.PERSON_SEARCH,
                            Perm.ENROLMENT_DECIDE, Perm.HOUSEHOLD_REGISTER,
                            Perm.HOUSEHOLD_READ, Perm.SCORE_READ, Perm.DEDUP_REVIEW,
-                           Perm.DEDUP_DECIDE, Perm.VERIFICATION_READ, Perm.VERIFICATION_DECIDE}),
+                           Perm.DEDUP_DECIDE, Perm.VERIFICATION_READ, Perm.VERIFICATION_DECIDE,
+                           Perm.REVIEW_REQUEST, Perm.REVIEW_READ,
+                           Perm.COMPLAINT_FILE, Perm.COMPLAINT_READ, Perm.COMPLAINT_HANDLE}),
     Role.VERIFIER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ,
                               Perm.HOUSEHOLD_PROCESS, Perm.VERIFICATION_READ,
                               Perm.VERIFICATION_DECIDE}),
-    Role.REVIEWER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ}),
+    Role.REVIEWER: frozenset({Perm.PERSON_READ, Perm.PERSON_SEARCH, Perm.HOUSEHOLD_READ,
+                              Perm.REVIEW_READ, Perm.REVIEW_DECIDE, Perm.COMPLAINT_READ,
+                              Perm.COMPLAINT_HANDLE}),
     Role.PROGRAM: frozenset({Perm.PROGRAM_ACCESS}),  # bound to one program (ProgramToken)
     Role.PARTNER: frozenset({Perm.IDENTITY_VERIFY, Perm.PERSON_RECORD_DEATH}),
     Role.ANALYST: frozenset({Perm.FORMULA_MANAGE, Perm.PROGRAM_SIMULATE,
