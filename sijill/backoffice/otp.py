@@ -69,3 +69,13 @@ def device_confirm(*, user: User, device: TOTPDevice, token: str) -> bool:
         audit_record(actor=actor_for_user(user), action="enrol_totp", entity="user",
                      entity_id=user.pk)
     return True
+
+
+def demo_authenticator(user: User) -> TOTPDevice:
+    """The demo's authenticator of a staff account (created confirmed on first call, kept
+    afterwards): `seed_demo` prints its key and otpauth URI so a tester can add it to an app,
+    and `manage.py staff_code USER` prints its current code (dev profile only)."""
+    device = confirmed_device(user)
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
+    return device
