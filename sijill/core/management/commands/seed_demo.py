@@ -17,6 +17,7 @@ from django.db import transaction
 
 from sijill.accounts.auth import token_create
 from sijill.accounts.models import ApiToken, User
+from sijill.backoffice.otp import demo_authenticator, secret_base32
 from sijill.households.models import Household
 from sijill.population.models import Person
 from sijill.synthetic.generate import Options
@@ -79,13 +80,19 @@ class Command(BaseCommand):
         out("Sijill demo registry is ready.")
         out(f"  API docs:        {base}/api/docs")
         out(f"  OpenAPI schema:  {base}/api/openapi.json")
-        out(f"  Back-office:     {base}/admin/  (admin)")
+        out(f"  Back office:     {base}/backoffice/  (staff: password, then a TOTP code)")
+        out(f"  Admin:           {base}/admin/  (super-users, after the back-office sign-in)")
         out(f"  Health:          {base}/healthz")
         out(f"  Persons enrolled: {Person.objects.count()}")
         out(f"  Households registered: {Household.objects.count()}")
         out("Demo sign-ins (password for all: " + factories.DEMO_PASSWORD + "):")
         for username, role, centre in DEMO_USERS:
             out(f"  {username:<15} {role:<8} {centre or ''}")
+        out("Staff second factor: add the key to an authenticator app (or open the otpauth URI),"
+            " or print the current code with `manage.py staff_code USER`:")
+        for username, _role, _centre in DEMO_USERS:
+            device = demo_authenticator(User.objects.get(username=username))
+            out(f"  {username:<15} key {secret_base32(device)}  {device.config_url}")
         if citizen is not None:
             user, household = citizen
             out(f"  {user.username:<15} citizen  declarant of household {household.reference} "
