@@ -29,6 +29,14 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_partner_bodies(request: Any, settings: Any) -> None:
+    """Outside sijill/verification's own tests (which start the partner simulator), no partner
+    body is asked: a submitted household is verified on its declared values at once."""
+    if "verification" not in str(request.node.path.parent):
+        settings.SIJILL = {**settings.SIJILL, "VERIFICATION_PARTNERS": ()}
+
+
+@pytest.fixture(autouse=True)
 def _reference_data(request: Any) -> None:
     """Keep the geography loaded: transactional tests flush every table, data migrations too."""
     marker = request.node.get_closest_marker("django_db")

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "sijill.households",
     "sijill.scoring",
     "sijill.programs",
+    "sijill.verification",
     "sijill.dedup",
     "sijill.synthetic",
     "sijill.security",
@@ -194,6 +195,12 @@ SIJILL = {
     # Probable-duplicate score from which a candidate is shown at all.
     "DUPLICATE_SHOW_SCORE": 0.5,
     "ADULT_AGE": 18,
+    # Verification with partner bodies (every key and its default: sijill/verification/conf.py).
+    # A household is scored on what was verified this many seconds after submission, well
+    # inside the notice limit; a partner answering later gets it rescored.
+    "VERIFICATION_DEADLINE": env.int("SIJILL_VERIFICATION_DEADLINE", 3 * 24 * 3600,
+                                     minimum=0, maximum=5 * 24 * 3600),
+    "PARTNER_URL": env.str("SIJILL_PARTNER_URL", "http://127.0.0.1:8751"),
     # The index notice leaves within this many days of registration (5 to 10).
     "NOTICE_LIMIT_DAYS": env.int("SIJILL_NOTICE_LIMIT_DAYS", 10, minimum=5, maximum=10),
 }

@@ -15,6 +15,7 @@ api.add_router("/v1/", programs_router)
 api.add_router("/v1/", "sijill.dedup.api.router")
 api.add_router("/v1/", "sijill.audit.api.router")
 api.add_router("/v1/", "sijill.notifications.api.router")
+api.add_router("/v1/", "sijill.verification.api.router")
 
 handler404 = "sijill.core.views.not_found"
 

@@ -104,6 +104,15 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/programs/{code}/subscriptions"): only("program", "admin"),
     ("GET", "/api/v1/programs/{code}/subscriptions"): only("program", "admin"),
     ("DELETE", "/api/v1/programs/{code}/subscriptions/{pk}"): only("program", "admin"),
+    # Verification with partner bodies. Agents work the discrepancy queue of their centre's
+    # provinces (agent_b gets an empty list, and a 404 for a Rabat household's verification);
+    # verifiers and administrators everywhere. A decision without a body is refused for
+    # permission first (403) or else for its input (422), so it is "allow" for those roles.
+    ("GET", "/api/v1/verification/discrepancies"): only("agent_a", "agent_b", "verifier",
+                                                          "admin"),
+    ("POST", "/api/v1/verification/discrepancies/decision"): only("agent_a", "agent_b",
+                                                                  "verifier", "admin"),
+    ("GET", "/api/v1/households/{reference}/verification"): only("agent_a", "verifier", "admin"),
     # The accesses to one's own data: citizens (an administrator's account has no person: an
     # empty list). Object-level: only the caller's own data (sijill/audit/tests).
     ("GET", "/api/v1/me/accesses"): only("citizen", "admin"),
@@ -113,6 +122,30 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/notifications/deadlines"): only("analyst", "admin"),
     ("GET", "/api/v1/notifications/outbox"): only("analyst", "admin"),
     ("GET", "/api/v1/me/notices"): only("citizen", "admin"),
+    # Citizen services (sijill/cases). The citizen's own household and complaints: citizens
+    # only (the test citizen has no household: an empty answer). Changes and review requests
+    # on the Rabat household: its declarant, or agent_a on their behalf (the household is not
+    # notified in the matrix: a request is refused for its window, 422). Reviews: reviewers
+    # decide everywhere; agents read their provinces. The matrix review (open, unassigned) and
+    # complaint are about the Rabat household (sijill/cases/tests/factories.matrix_cases).
+    ("GET", "/api/v1/me/household"): only("citizen"),
+    ("GET", "/api/v1/me/household/history"): only("citizen"),
+    ("GET", "/api/v1/me/complaints"): only("citizen"),
+    ("POST", "/api/v1/households/{reference}/changes"): only(*HOUSEHOLD_WRITERS),
+    ("POST", "/api/v1/households/{reference}/reviews"): only("agent_a", "admin"),
+    ("GET", "/api/v1/households/{reference}/reviews"): only("agent_a", "reviewer", "admin"),
+    ("GET", "/api/v1/reviews"): only("agent_a", "agent_b", "reviewer", "admin"),
+    ("GET", "/api/v1/reviews/{review_ref}"): only("agent_a", "reviewer", "admin"),
+    ("POST", "/api/v1/reviews/{review_ref}/assignment"): only("reviewer", "admin"),
+    ("POST", "/api/v1/reviews/{review_ref}/evidence"): only("reviewer", "admin"),
+    ("POST", "/api/v1/reviews/{review_ref}/decision"): only("reviewer", "admin"),
+    # Filing: the citizen in their own name; agent_b is refused the Rabat household (404).
+    ("POST", "/api/v1/complaints"): only("citizen", "agent_a", "admin"),
+    ("GET", "/api/v1/complaints"): only("agent_a", "agent_b", "reviewer", "admin"),
+    ("GET", "/api/v1/complaints/{complaint_ref}"): only("agent_a", "reviewer", "admin"),
+    ("POST", "/api/v1/complaints/{complaint_ref}/assignment"): only("agent_a", "reviewer",
+                                                                     "admin"),
+    ("POST", "/api/v1/complaints/{complaint_ref}/answer"): only("agent_a", "reviewer", "admin"),
 }
 
 # Rules the code does not honour yet: each is a reported bug, run as a strict xfail, so the

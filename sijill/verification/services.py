@@ -1,0 +1,609 @@
+"""Verification services: the only writers of verifications, checks, evidence, discrepancies.
+
+Flow (see README.md):
+    household_submitted → `verification_start` (one Verification per declaration version, one
+    PartnerCheck per partner, on commit: the verify task, and the deadline task at the deadline)
+    → `verification_process` (the task: submitted → verifying; every due partner called in
+    parallel, each attempt recorded as Evidence; failed attempts retried with backoff by
+    scheduling the next run, since the task libraries do not retry)
+    → `verification_advance`: when every partner answered (or gave up) or the deadline passed,
+    `_conclude`: deaths from civil status recorded, verified values and discrepancies computed
+    (rules.py: verified over declared), the score computed on the next basis, verifying → scored,
+    `household_scored` sent after commit. A later answer or a dismissed discrepancy changes the
+    values: next basis, rescore, `household_scored` with reason "verification".
+
+Idempotent everywhere: a rerun of a crashed task finds the attempts already recorded (unique
+(check, attempt), one answer per check) and the verification already concluded (row lock).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from sijill.accounts.actors import SYSTEM, Actor
+from sijill.accounts.roles import Perm
+from sijill.audit.services import audit_record
+from sijill.core.errors import Conflict, NotFound, ValidationFailed
+from sijill.core.events import household_scored
+from sijill.households.models import DeclarationVersion, Household
+from sijill.households.services import declaration_of, household_transition
+from sijill.population.validation import age_on
+from sijill.scoring import selectors as scoring_selectors
+from sijill.scoring.engine import Verified
+from sijill.scoring.services import score_compute
+from sijill.verification import conf, rules
+from sijill.verification.connectors import (
+    CONNECTORS,
+    Connector,
+    Findings,
+    MalformedAnswer,
+    Member,
+    Reply,
+    Subject,
+)
+from sijill.verification.models import Discrepancy, Evidence, PartnerCheck, Verification
+from sijill.verification.selectors import visible_to
+
+log = logging.getLogger(__name__)
+S = Household.Status
+CLOSED = (S.REJECTED, S.CANCELLED, S.DRAFT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def partners() -> list[Connector]:
+    """The connectors asked (SIJILL["VERIFICATION_PARTNERS"], default every one)."""
+    wanted = conf.get("VERIFICATION_PARTNERS")
+    if wanted is None:
+        return list(CONNECTORS.values())
+    return [CONNECTORS[c] for c in wanted]
+
+
+def subject_of(version: DeclarationVersion, *, today: date | None = None) -> Subject:
+    """What partners are asked about: the members of a declaration version, with their IDCS,
+    CNIE and age today."""
+    today = today or timezone.localdate()
+    rows = (version.members.select_related("person").order_by("position")
+            .values_list("person__idcs", "person__cnie", "person__birth_date", "person__sex",
+                         "relationship"))
+    members = tuple(Member(idcs=i, cnie=c or "", age=age_on(b, today), sex=s, relationship=r)
+                    for i, c, b, s, r in rows)
+    return Subject(reference=version.household.reference, commune=version.commune_id,
+                   declaration=declaration_of(version), members=members)
+
+
+def _enqueue(task: Any, *, run_after: datetime | None = None, **kwargs: Any) -> None:
+    """Queue a task; a deferred one only where the backend defers (else the sweeper runs it
+    when due: `verification_sweep`, `manage.py verification_sweep`)."""
+    if run_after is not None:
+        if not task.get_backend().supports_defer:
+            return
+        task = task.using(run_after=run_after)
+    task.enqueue(**kwargs)
+
+
+def _schedule_process(verification_id: int, at: datetime | None = None) -> None:
+    from sijill.verification.tasks import verify_household_task
+
+    _enqueue(verify_household_task, run_after=at, verification_id=verification_id)
+
+
+def _schedule_deadline(verification_id: int, at: datetime) -> None:
+    from sijill.verification.tasks import verification_deadline_task
+
+    _enqueue(verification_deadline_task, run_after=at, verification_id=verification_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Start
+
+
+def verification_start(*, household_id: int, version: int) -> Verification | None:
+    """A submitted declaration version is to be verified (idempotent: one verification per
+    version). The work runs in the background once this commits."""
+    declaration = (DeclarationVersion.objects.select_related("household")
+                   .filter(household_id=household_id, version=version).first())
+    if declaration is None:
+        return None
+    with transaction.atomic():
+        verification, created = Verification.objects.get_or_create(
+            declaration=declaration,
+            defaults={"household_id": household_id,
+                      "deadline": timezone.now() + conf.deadline()})
+        if created:
+            PartnerCheck.objects.bulk_create(
+                [PartnerCheck(verification=verification, partner=c.code) for c in partners()],
+                ignore_conflicts=True)
+            # Older verifications of this household are superseded by this version.
+            Verification.objects.filter(household_id=household_id,
+                                        status=Verification.Status.RUNNING).exclude(
+                pk=verification.pk).update(status=Verification.Status.SUPERSEDED)
+        pk, deadline = verification.pk, verification.deadline
+        transaction.on_commit(lambda: _schedule_process(pk))
+        transaction.on_commit(lambda: _schedule_deadline(pk, deadline))
+    return verification
+
+
+# ---------------------------------------------------------------------------------------------
+# One pass: call every due partner in parallel, record each attempt
+
+
+@dataclass(frozen=True)
+class Attempt:
+    check_id: int
+    partner: str
+    number: int
+    question: dict[str, Any]
+    reply: Reply
+
+
+def _call(connector: Connector, question: dict[str, Any], subject: Subject) -> Reply:
+    reply = connector.call(conf.partner_url(connector.code), question,
+                           timeout=float(conf.get("VERIFICATION_TIMEOUT")))
+    if reply.ok:
+        try:
+            connector.parse(reply.answer, subject)
+        except MalformedAnswer as exc:
+            return Reply(ok=False, answer=reply.answer, error=f"malformed answer: {exc}"[:300],
+                         elapsed_ms=reply.elapsed_ms)
+    return reply
+
+
+def _current(verification: Verification) -> bool:
+    household = Household.objects.only("current_version", "status").get(
+        pk=verification.household_id)
+    return (household.current_version == verification.declaration.version
+            and household.status not in CLOSED)
+
+
+def _supersede(verification: Verification) -> None:
+    Verification.objects.filter(pk=verification.pk, status=Verification.Status.RUNNING).update(
+        status=Verification.Status.SUPERSEDED)
+
+
+def _to_verifying(household: Household) -> None:
+    if household.status == S.SUBMITTED:
+        household_transition(actor=SYSTEM, reference=household.reference, to=S.VERIFYING,
+                             note="verification with partner bodies")
+
+
+def verification_process(verification_id: int, *, now: datetime | None = None,
+                         workers: int | None = None) -> str:
+    """One pass of a household's verification (the verify task; safe to run twice)."""
+    verification = (Verification.objects.select_related("declaration", "household")
+                    .filter(pk=verification_id).first())
+    if verification is None or verification.status == Verification.Status.SUPERSEDED:
+        return "gone"
+    if not _current(verification):
+        _supersede(verification)
+        return "superseded"
+    _to_verifying(verification.household)
+    now = now or timezone.now()
+    due = [c for c in verification.checks.filter(status=PartnerCheck.Status.PENDING)
+           if c.next_attempt_at is None or c.next_attempt_at <= now]
+    if due:
+        subject = subject_of(verification.declaration)
+        questions = {c.pk: CONNECTORS[c.partner].question(subject) for c in due}
+
+        def one(check: PartnerCheck) -> Attempt:
+            connector = CONNECTORS[check.partner]
+            return Attempt(check.pk, check.partner, check.attempts + 1, questions[check.pk],
+                           _call(connector, questions[check.pk], subject))
+
+        with ThreadPoolExecutor(max_workers=workers or len(due)) as pool:
+            attempts = list(pool.map(one, due))
+        for a in attempts:
+            attempt_record(a, household_id=verification.household_id)
+    return verification_advance(verification_id)
+
+
+def attempt_record(a: Attempt, *, household_id: int, channel: str = "api") -> bool:
+    """Record one attempt as evidence and move its check on (answered, retried later, or
+    failed). False when this attempt (or an answer) was recorded already: nothing is added."""
+    max_attempts = int(conf.get("VERIFICATION_MAX_ATTEMPTS"))
+    with transaction.atomic():
+        check = PartnerCheck.objects.select_for_update().filter(pk=a.check_id).first()
+        if check is None or check.status == PartnerCheck.Status.ANSWERED or \
+                check.attempts >= a.number:
+            return False
+        stamp = timezone.now()
+        try:
+            with transaction.atomic():
+                Evidence.objects.create(
+                    partner_check=check, household_id=household_id, partner=a.partner,
+                    attempt=a.number, channel=channel,
+                    outcome=Evidence.Outcome.ANSWER if a.reply.ok else Evidence.Outcome.ERROR,
+                    question=a.question, answer=a.reply.answer, error=a.reply.error[:300],
+                    received_at=stamp, elapsed_ms=a.reply.elapsed_ms)
+        except IntegrityError:
+            return False
+        check.attempts = a.number
+        check.last_error = a.reply.error[:300]
+        if a.reply.ok:
+            check.status, check.answered_at, check.next_attempt_at = \
+                PartnerCheck.Status.ANSWERED, stamp, None
+        elif a.number >= max_attempts:
+            check.status, check.next_attempt_at = PartnerCheck.Status.FAILED, None
+        else:
+            check.next_attempt_at = stamp + conf.backoff(a.number)
+        check.save(update_fields=["attempts", "last_error", "status", "answered_at",
+                                  "next_attempt_at"])
+    if not a.reply.ok:
+        log.warning("partner %s attempt %s failed: %s", a.partner, a.number, a.reply.error)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Advance: conclude when complete or past the deadline, else schedule the next pass
+
+
+def verification_advance(verification_id: int, *, now: datetime | None = None) -> str:
+    """Conclude (or reconclude) a verification when its time has come, else schedule the next
+    attempt of the partners still pending. Returns the verification's state."""
+    now = now or timezone.now()
+    verification = (Verification.objects.select_related("declaration", "household")
+                    .filter(pk=verification_id).first())
+    if verification is None or verification.status == Verification.Status.SUPERSEDED:
+        return "gone"
+    checks = list(verification.checks.all())
+    pending = [c for c in checks if c.status == PartnerCheck.Status.PENDING]
+    running = verification.status == Verification.Status.RUNNING
+    if running and (not pending or now >= verification.deadline):
+        _apply_deaths(verification)
+        if not _current(verification):
+            _supersede(verification)
+            return "superseded"
+        _conclude(verification.pk, by_deadline=bool(pending))
+    elif not running:
+        answered_since = [c for c in checks if c.answered_at and verification.concluded_at
+                          and c.answered_at > verification.concluded_at]
+        if answered_since or not pending:
+            _apply_deaths(verification)
+            if _current(verification):
+                _conclude(verification.pk, by_deadline=bool(pending))
+    if pending:
+        due = min((c.next_attempt_at for c in pending if c.next_attempt_at), default=None)
+        if due is not None:
+            transaction.on_commit(lambda: _schedule_process(verification_id, due))
+        return "waiting"
+    return "concluded"
+
+
+def _findings(verification: Verification, subject: Subject | None = None,
+              ) -> dict[str, tuple[Findings, Evidence]]:
+    """Findings of every answered partner, read again from the recorded answers."""
+    subject = subject or subject_of(verification.declaration)
+    out = {}
+    for ev in (Evidence.objects.filter(partner_check__verification=verification,
+                                       outcome=Evidence.Outcome.ANSWER)):
+        connector = CONNECTORS.get(ev.partner)
+        if connector is None:
+            continue
+        try:
+            out[ev.partner] = (connector.parse(ev.answer, subject), ev)
+        except MalformedAnswer:  # recorded as an answer by an older connector version
+            log.warning("answer of %s no longer parses", ev.partner)
+    return out
+
+
+def _apply_deaths(verification: Verification) -> None:
+    """Deaths reported by civil status: the person is recorded deceased (their membership ends
+    and the household gets a new version, verified and scored in turn)."""
+    from sijill.population.services import person_record_death
+
+    found = _findings(verification).get("civil_status")
+    if not found:
+        return
+    for idcs, day in found[0].deaths:
+        try:
+            person_record_death(actor=SYSTEM, idcs=idcs, death_date=day, source="civil_status")
+        except (Conflict, NotFound, ValidationFailed) as exc:
+            log.warning("death reported by civil status not recorded: %s", exc)
+
+
+def _values(verification: Verification, found: Mapping[str, tuple[Findings, Evidence]],
+            dismissed: set[tuple[str, str]]) -> dict[str, Any]:
+    household: dict[str, list[Any]] = {}
+    members: dict[str, dict[str, list[Any]]] = {}
+    for partner in sorted(found):
+        findings = found[partner][0]
+        for field, value in findings.household.items():
+            if (field, "") not in dismissed:
+                household[field] = [value, partner]
+        for idcs, fields in findings.members.items():
+            for field, value in fields.items():
+                if (field, idcs) not in dismissed:
+                    members.setdefault(idcs, {})[field] = [value, partner]
+    return {"household": household, "members": members}
+
+
+def _reason(verification: Verification, first: bool) -> str:
+    if not first:
+        return "verification"
+    reason = verification.declaration.reason
+    if reason == "registration":
+        return "registration"
+    if reason == "member_deceased":
+        return "death"
+    return "update"
+
+
+def _conclude(verification_id: int, *, by_deadline: bool) -> None:
+    with transaction.atomic():
+        verification = (Verification.objects.select_for_update()
+                        .select_related("declaration", "household").get(pk=verification_id))
+        if verification.status == Verification.Status.SUPERSEDED:
+            return
+        subject = subject_of(verification.declaration)
+        found = _findings(verification, subject)
+        # Discrepancies (once per field and member; decisions kept).
+        for partner, (findings, evidence) in found.items():
+            diffs = rules.differences(subject.declaration, partner, findings.household,
+                                      findings.members)
+            for d in diffs:
+                Discrepancy.objects.get_or_create(
+                    verification=verification, field=d.field, person_idcs=d.person_idcs,
+                    defaults={"household_id": verification.household_id, "evidence": evidence,
+                              "partner": partner, "declared": d.declared,
+                              "verified": d.verified, "severity": d.severity})
+            for field, idcs, value in findings.notes:
+                Discrepancy.objects.get_or_create(
+                    verification=verification, field=field, person_idcs=idcs,
+                    defaults={"household_id": verification.household_id, "evidence": evidence,
+                              "partner": partner, "declared": None, "verified": value,
+                              "severity": "medium"})
+        dismissed = set(verification.discrepancies.filter(
+            status=Discrepancy.Status.DISMISSED).values_list("field", "person_idcs"))
+        values = _values(verification, found, dismissed)
+        unverified = sorted({f for c in verification.checks.exclude(
+            status=PartnerCheck.Status.ANSWERED) for f in CONNECTORS[c.partner].fields})
+        first = verification.status == Verification.Status.RUNNING
+        if not first and values == verification.values and unverified == verification.unverified:
+            return
+        verification.status = Verification.Status.CONCLUDED
+        verification.concluded_at = timezone.now()
+        verification.by_deadline = by_deadline
+        verification.basis += 1
+        verification.values, verification.unverified = values, unverified
+        score = _score(verification)
+        verification.score_id = score.pk if score else None
+        verification.save()
+        household = Household.objects.select_for_update().get(pk=verification.household_id)
+        if score is not None and household.status in (S.SUBMITTED, S.VERIFYING):
+            _to_verifying(household)
+            household_transition(actor=SYSTEM, reference=household.reference, to=S.SCORED,
+                                 note="scored after verification" if not by_deadline
+                                 else "scored at the verification deadline")
+        audit_record(actor=SYSTEM, action="verification_concluded", entity="household",
+                     entity_id=household.reference, subject=household.declarant.idcs,
+                     detail={"version": verification.declaration.version,
+                             "basis": verification.basis, "by_deadline": by_deadline,
+                             "unverified": unverified, "partners": sorted(found)})
+        if score is not None:
+            reason = _reason(verification, first)
+            hid, sid = household.pk, score.pk
+            transaction.on_commit(lambda: household_scored.send_robust(
+                sender=Verification, household_id=hid, score_id=sid, reason=reason))
+
+
+def _verified(values: Mapping[str, Any]) -> tuple[dict[str, Verified],
+                                                  dict[str, dict[str, Verified]]]:
+    household = {f: Verified(value=v, source=p) for f, (v, p) in values["household"].items()}
+    members = {i: {f: Verified(value=v, source=p) for f, (v, p) in fields.items()}
+               for i, fields in values["members"].items()}
+    return household, members
+
+
+def _score(verification: Verification) -> Any:
+    formula = scoring_selectors.formula_current()
+    if formula is None:
+        return None
+    household, members = _verified(verification.values)
+    household_row = Household.objects.select_related("declarant").get(
+        pk=verification.household_id)
+    return score_compute(household=household_row, declaration=verification.declaration,
+                         formula_version=formula, verified=household, member_verified=members,
+                         basis=verification.basis, unverified=verification.unverified)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweeper: deadlines passed and attempts due (for a backend without deferred tasks, or a task
+# lost with a killed worker)
+
+
+def verification_sweep(*, now: datetime | None = None, inline: bool = False,
+                       stale_seconds: float = 60.0) -> int:
+    """Advance every verification whose deadline passed, and run (inline) or queue a pass of
+    every verification with a partner attempt due, including first attempts never made for
+    `stale_seconds` (their task was lost). Returns the verifications touched."""
+    now = now or timezone.now()
+    touched: set[int] = set()
+    for pk in Verification.objects.filter(status=Verification.Status.RUNNING,
+                                          deadline__lte=now).values_list("pk", flat=True):
+        touched.add(pk)
+    stale = now - timezone.timedelta(seconds=stale_seconds)
+    due = (PartnerCheck.objects.filter(status=PartnerCheck.Status.PENDING)
+           .exclude(verification__status=Verification.Status.SUPERSEDED)
+           .filter(models_q_due(now, stale)).values_list("verification_id", flat=True)
+           .distinct())
+    touched.update(due)
+    for pk in sorted(touched):
+        if inline:
+            verification_process(pk, now=now)
+        else:
+            _schedule_process(pk)
+    return len(touched)
+
+
+def models_q_due(now: datetime, stale: datetime) -> Any:
+    from django.db.models import Q
+
+    return (Q(next_attempt_at__lte=now)
+            | Q(next_attempt_at__isnull=True, verification__started_at__lte=stale))
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch files: a partner's daily CSV or Parquet extract
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    partner: str
+    rows: int
+    matched: int  # checks answered by this file
+    already: int  # checks the file matched but that were answered already
+
+
+def batch_read(path: Path | str) -> pl.DataFrame:
+    path = Path(path)
+    if path.suffix == ".parquet":
+        return pl.read_parquet(path)
+    if path.suffix == ".csv":
+        return pl.read_csv(path, infer_schema_length=10_000)
+    raise ValidationFailed.single("file", "unsupported_format",
+                                  _("A partner file is CSV or Parquet."))
+
+
+def batch_import(*, partner: str, path: Path | str, actor: Actor = SYSTEM) -> ImportReport:
+    """Import a partner's daily file: its rows (one record each, the connector's record fields,
+    the person in the connector's person column) are matched to the pending checks of that
+    partner whose asked members appear in the file; each match is recorded as the check's answer
+    (channel "batch"), exactly as an API answer would be. Re-importing a file adds nothing."""
+    connector = CONNECTORS.get(partner)
+    if connector is None:
+        raise ValidationFailed.single("partner", "unknown_partner", _("Unknown partner."))
+    frame = batch_read(path)
+    if connector.person_key not in frame.columns:
+        raise ValidationFailed.single("file", "missing_column",
+                                      _("The file has no column %(column)s.")
+                                      % {"column": connector.person_key})
+    frame = frame.with_columns(pl.col(connector.person_key).cast(pl.Utf8))
+    by_person: dict[str, list[dict[str, Any]]] = {}
+    for part in frame.partition_by(connector.person_key, maintain_order=True):
+        rows = [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in r.items()
+                 if v is not None} for r in part.to_dicts()]
+        by_person[str(part[connector.person_key][0])] = rows
+    matched = already = 0
+    touched: list[int] = []
+    checks = (PartnerCheck.objects.select_related("verification__declaration__household")
+              .filter(partner=partner)
+              .exclude(verification__status=Verification.Status.SUPERSEDED))
+    person_ids = list(by_person)
+    checks = checks.filter(verification__declaration__members__person__idcs__in=person_ids
+                           ).distinct()
+    for check in checks:
+        subject = subject_of(check.verification.declaration)
+        asked = [m.idcs for m in connector.asked(subject)]
+        records = [r for i in asked for r in by_person.get(i, [])]
+        if not records:
+            continue
+        if check.status == PartnerCheck.Status.ANSWERED:
+            already += 1
+            continue
+        answer = {connector.records_key: records}
+        reply = Reply(ok=True, answer=answer, error="", elapsed_ms=0)
+        try:
+            connector.parse(answer, subject)
+        except MalformedAnswer as exc:
+            reply = Reply(ok=False, answer=answer, error=f"malformed answer: {exc}"[:300],
+                          elapsed_ms=0)
+        question = {"file": Path(path).name, "persons": asked}
+        if attempt_record(Attempt(check.pk, partner, check.attempts + 1, question, reply),
+                          household_id=check.verification.household_id, channel="batch"):
+            matched += 1
+            touched.append(check.verification_id)
+    for pk in touched:
+        verification_advance(pk)
+    audit_record(actor=actor, action="verification_import", entity="partner_file",
+                 entity_id=partner, detail={"file": Path(path).name, "rows": frame.height,
+                                            "matched": matched})
+    return ImportReport(partner=partner, rows=frame.height, matched=matched, already=already)
+
+
+# ---------------------------------------------------------------------------------------------
+# Discrepancy decisions (an agent's queue)
+
+
+DECISIONS = {"confirm": Discrepancy.Status.CONFIRMED, "dismiss": Discrepancy.Status.DISMISSED}
+
+
+def discrepancy_decide(*, actor: Actor, pk: int | None, decision: str | None,
+                       note: str = "") -> Discrepancy:
+    """Decide an open discrepancy: "confirm" (the partner's value stands) or "dismiss" (the
+    declared value counts again; the household is rescored). Deciding the same way twice is a
+    no-op; deciding a decided discrepancy otherwise is a conflict."""
+    actor.require(Perm.VERIFICATION_DECIDE)
+    if pk is None:
+        raise ValidationFailed.single("discrepancy", "required", _("This field is required."))
+    if decision not in DECISIONS:
+        raise ValidationFailed.single("decision", "invalid_choice",
+                                      _("The decision is confirm or dismiss."))
+    note = (note or "").strip()
+    if decision == "dismiss" and not note:
+        raise ValidationFailed.single("note", "required",
+                                      _("Say why the declared value is kept."))
+    with transaction.atomic():
+        found = (Discrepancy.objects.select_for_update(of=("self",))
+                 .select_related("household__commune", "household__declarant")
+                 .filter(pk=pk).first())
+        if found is None or not visible_to(actor, found.household):
+            raise NotFound()
+        status = DECISIONS[decision]
+        if found.status == status:
+            return found
+        if found.status != Discrepancy.Status.OPEN:
+            raise Conflict(_("This discrepancy was already decided."))
+        found.status, found.decided_by, found.decided_at, found.note = \
+            status, actor.label, timezone.now(), note[:500]
+        found.save(update_fields=["status", "decided_by", "decided_at", "note"])
+        audit_record(actor=actor, action="decide_discrepancy", entity="discrepancy",
+                     entity_id=found.pk, subject=found.household.declarant.idcs,
+                     detail={"household": found.household.reference, "field": found.field,
+                             "decision": decision})
+        verification_id = found.verification_id
+    if status == Discrepancy.Status.DISMISSED:
+        verification = Verification.objects.select_related("declaration").get(
+            pk=verification_id)
+        if verification.status == Verification.Status.CONCLUDED and _current(verification):
+            pending = verification.checks.filter(status=PartnerCheck.Status.PENDING).exists()
+            _conclude(verification_id, by_deadline=pending)
+    return found
+
+
+def verifications_start_pending(*, limit: int | None = None,
+                                statuses: Iterable[str] = (S.SUBMITTED,)) -> int:
+    """Start the verification of households loaded in bulk (no signal was sent for them)."""
+    qs = (Household.objects.filter(status__in=list(statuses), current_version__gt=0)
+          .exclude(verifications__declaration__version=models_f_current())
+          .order_by("pk").values_list("pk", "current_version"))
+    count = 0
+    for pk, version in (qs[:limit] if limit else qs):
+        verification_start(household_id=pk, version=version)
+        count += 1
+    return count
+
+
+def models_f_current() -> Any:
+    from django.db.models import F
+
+    return F("current_version")
+
+
+__all__: Sequence[str] = (
+    "Attempt", "ImportReport", "attempt_record", "batch_import", "discrepancy_decide",
+    "partners", "subject_of", "verification_advance", "verification_process",
+    "verification_start", "verification_sweep", "verifications_start_pending",
+)
