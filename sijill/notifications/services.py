@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,7 @@ from sijill.population.models import Person
 logger = logging.getLogger(__name__)
 
 REDACTED_CODE = "••••••"
+ARABIC = re.compile("[\u0600-\u06ff]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,12 +70,20 @@ def _name(person: Person | None, language: str) -> str:
     return f"{person.first_name_latin} {person.family_name_latin}".strip()
 
 
-def _postal_address(household: Household | None) -> str:
+def _postal_address(household: Household | None, language: str = "fr") -> str:
+    """The declared address, then the commune's name in the notice's language."""
     if household is None:
         return ""
     commune = household.commune
-    return "\n".join(part for part in (household.address, getattr(commune, "name_fr", "")
-                                       or str(commune)) if part)
+    name = commune.name_ar if language == "ar" else commune.name_fr
+    return "\n".join(part for part in (household.address, name) if part)
+
+
+def _lines(text: str) -> list[dict[str, str]]:
+    """Lines of an address, each with its own direction (an address in Latin letters inside an
+    Arabic letter keeps its numbers where they belong)."""
+    return [{"text": line, "dir": "rtl" if ARABIC.search(line) else "ltr"}
+            for line in text.splitlines() if line.strip()]
 
 
 def _pick_channel(channel: str | None, person: Person | None, household: Household | None,
@@ -92,7 +102,7 @@ def _pick_channel(channel: str | None, person: Person | None, household: Househo
 
 
 def _recipient(channel: str, person: Person | None, household: Household | None,
-               email: str) -> str:
+               email: str, language: str) -> str:
     if channel == Channel.SMS:
         if person is None or not person.phone:
             raise ValueError("an SMS needs a person with a phone number on record")
@@ -103,7 +113,7 @@ def _recipient(channel: str, person: Person | None, household: Household | None,
         return email
     if household is None:
         raise ValueError("a letter needs a household (its address)")
-    return _postal_address(household)
+    return _postal_address(household, language)
 
 
 def _schedule(notification: Notification) -> None:
@@ -144,10 +154,11 @@ def notice_queue(*, kind: str, household: Household | None = None, person: Perso
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
     chosen = _pick_channel(channel, person, household, email)
-    recipient = _recipient(chosen, person, household, email)
+    recipient = _recipient(chosen, person, household, email, lang)
     reference = household.reference if household is not None else ""
-    base = {"reference": reference, "recipient_name": _name(person, lang),
-            "address": _postal_address(household) if household is not None else ""}
+    address = _postal_address(household, lang)
+    base = {"reference": reference, "recipient_name": _name(person, lang), "address": address,
+            "address_lines": _lines(address)}
     shown = render(kind=kind, channel=chosen, language=lang, context={**base, **context})
     secret = ""
     if _secret_context:
