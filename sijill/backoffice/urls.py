@@ -31,4 +31,5 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("programs/", views.program_list, name="program_list"),
     path("programs/<slug:code>/simulator/", views.program_simulator, name="program_simulator"),
+    path("notices/time-limit/", views.notice_dashboard, name="notice_dashboard"),
 ]

@@ -445,3 +445,40 @@ def _histogram_rows(h: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"low": edges[i], "high": edges[i + 1], "households": n,
              "eligible": h["eligible"][i]} for i, n in enumerate(h.get("households") or [])
             if n]
+
+
+# ---------------------------------------------------------------------------------------------
+# Operators: the index notice's time limit (sijill.notifications)
+
+
+NOTICE_STATES = ("at_risk", "missed", "pending", "late", "on_time")
+
+
+def _notice_state_name(state: str) -> str:
+    return {"at_risk": _("At risk"), "missed": _("Missed"), "pending": _("Pending"),
+            "late": _("Sent late"), "on_time": _("Sent on time")}.get(state, state)
+
+
+@staff_page(Perm.NOTICE_MONITOR)
+def notice_dashboard(request: HttpRequest) -> HttpResponse:
+    from sijill.notifications import selectors as notice_selectors
+
+    actor = request.actor  # type: ignore[attr-defined]
+    wanted = [s for s in request.GET.getlist("state") if s in NOTICE_STATES] or [
+        "at_risk", "missed"]
+    rows = notice_selectors.notice_deadlines_read(actor=actor, states=tuple(wanted), limit=500)
+    counts = {s: 0 for s in wanted}
+    for r in rows:
+        counts[r.state] = counts.get(r.state, 0) + 1
+    chart = charts.hbars([(str(_notice_state_name(s)), n, f"{n:,}") for s, n in counts.items()],
+                         rtl=get_language_bidi())
+    outbox = notice_selectors.outbox_counts(actor=actor)
+    return render(request, "backoffice/notice_dashboard.html", {
+        "rows": [{"row": r, "state_name": _notice_state_name(r.state)} for r in rows],
+        "counts": [{"state": s, "name": _notice_state_name(s), "count": n}
+                   for s, n in counts.items()],
+        "chart": chart, "outbox": outbox, "wanted": wanted,
+        "states": [(s, _notice_state_name(s)) for s in NOTICE_STATES],
+        "limit_days": notice_selectors.conf.notice_limit_days(),
+        "can_open": actor.can(Perm.HOUSEHOLD_READ),
+    })
