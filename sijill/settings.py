@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "sijill.notifications",
     "sijill.portal",
     "sijill.backoffice",
+    "sijill.cases",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +204,11 @@ SIJILL = {
     "PARTNER_URL": env.str("SIJILL_PARTNER_URL", "http://127.0.0.1:8751"),
     # The index notice leaves within this many days of registration (5 to 10).
     "NOTICE_LIMIT_DAYS": env.int("SIJILL_NOTICE_LIMIT_DAYS", 10, minimum=5, maximum=10),
+    # Score reviews: asked from the index notice (day 0) to the end of this day after it
+    # (calendar days in Africa/Casablanca).
+    "REVIEW_WINDOW_DAYS": 60,
+    # Complaints: answered by the end of this day after filing, else escalated.
+    "COMPLAINT_RESPONSE_DAYS": 15,
 }
 
 # Notifications (sijill.notifications; every key and its default: sijill/notifications/conf.py).
