@@ -122,6 +122,30 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/notifications/deadlines"): only("analyst", "admin"),
     ("GET", "/api/v1/notifications/outbox"): only("analyst", "admin"),
     ("GET", "/api/v1/me/notices"): only("citizen", "admin"),
+    # Citizen services (sijill/cases). The citizen's own household and complaints: citizens
+    # only (the test citizen has no household: an empty answer). Changes and review requests
+    # on the Rabat household: its declarant, or agent_a on their behalf (the household is not
+    # notified in the matrix: a request is refused for its window, 422). Reviews: reviewers
+    # decide everywhere; agents read their provinces. The matrix review (open, unassigned) and
+    # complaint are about the Rabat household (sijill/cases/tests/factories.matrix_cases).
+    ("GET", "/api/v1/me/household"): only("citizen"),
+    ("GET", "/api/v1/me/household/history"): only("citizen"),
+    ("GET", "/api/v1/me/complaints"): only("citizen"),
+    ("POST", "/api/v1/households/{reference}/changes"): only(*HOUSEHOLD_WRITERS),
+    ("POST", "/api/v1/households/{reference}/reviews"): only("agent_a", "admin"),
+    ("GET", "/api/v1/households/{reference}/reviews"): only("agent_a", "reviewer", "admin"),
+    ("GET", "/api/v1/reviews"): only("agent_a", "agent_b", "reviewer", "admin"),
+    ("GET", "/api/v1/reviews/{review_ref}"): only("agent_a", "reviewer", "admin"),
+    ("POST", "/api/v1/reviews/{review_ref}/assignment"): only("reviewer", "admin"),
+    ("POST", "/api/v1/reviews/{review_ref}/evidence"): only("reviewer", "admin"),
+    ("POST", "/api/v1/reviews/{review_ref}/decision"): only("reviewer", "admin"),
+    # Filing: the citizen in their own name; agent_b is refused the Rabat household (404).
+    ("POST", "/api/v1/complaints"): only("citizen", "agent_a", "admin"),
+    ("GET", "/api/v1/complaints"): only("agent_a", "agent_b", "reviewer", "admin"),
+    ("GET", "/api/v1/complaints/{complaint_ref}"): only("agent_a", "reviewer", "admin"),
+    ("POST", "/api/v1/complaints/{complaint_ref}/assignment"): only("agent_a", "reviewer",
+                                                                     "admin"),
+    ("POST", "/api/v1/complaints/{complaint_ref}/answer"): only("agent_a", "reviewer", "admin"),
 }
 
 # Rules the code does not honour yet: each is a reported bug, run as a strict xfail, so the

@@ -81,6 +81,10 @@ def _path_params(world: World, method: str, path: str) -> dict[str, str]:
         params["run_id"] = str(world.dedup_run_id)
     if "{cluster_id}" in path:
         params["cluster_id"] = str(world.cluster_id)
+    if "{review_ref}" in path or "{complaint_ref}" in path:
+        from sijill.cases.tests.factories import matrix_cases
+
+        params.update(matrix_cases(world.household_reference))
     if "{code}" in path:
         params["code"] = world.program_code
     if "{pk}" in path:
@@ -148,6 +152,19 @@ INPUTS: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     ("POST", "/api/v1/dedup/runs"): lambda w: {"threshold": 0.9},
     ("POST", "/api/v1/dedup/clusters/{cluster_id}/decision"):
         lambda w: {"decision": "distinct", "reason": "matrix test"},
+    ("POST", "/api/v1/households/{reference}/changes"):
+        lambda w: {**_declaration(w), "kind": "job"},
+    ("POST", "/api/v1/households/{reference}/reviews"): lambda w: {"reason": "matrix test"},
+    ("POST", "/api/v1/reviews/{review_ref}/assignment"): lambda w: {},
+    ("POST", "/api/v1/reviews/{review_ref}/evidence"): lambda w: {"note": "matrix test"},
+    ("POST", "/api/v1/reviews/{review_ref}/decision"):
+        lambda w: {"decision": "confirmed", "note": "matrix test"},
+    ("POST", "/api/v1/complaints"): lambda w: {
+        "category": "score", "subject": "matrix", "description": "matrix test",
+        **({} if w.own_person else {"complainant_idcs": w.subject.idcs,
+                                    "household_reference": w.household_reference})},
+    ("POST", "/api/v1/complaints/{complaint_ref}/assignment"): lambda w: {},
+    ("POST", "/api/v1/complaints/{complaint_ref}/answer"): lambda w: {"response": "matrix"},
 }
 
 
