@@ -16,6 +16,7 @@ api.add_router("/v1/", "sijill.dedup.api.router")
 api.add_router("/v1/", "sijill.audit.api.router")
 api.add_router("/v1/", "sijill.notifications.api.router")
 api.add_router("/v1/", "sijill.verification.api.router")
+api.add_router("/v1/", "sijill.cases.api.router")
 
 handler404 = "sijill.core.views.not_found"
 
