@@ -207,7 +207,7 @@ def verification_process(verification_id: int, *, now: datetime | None = None,
             attempts = list(pool.map(one, due))
         for a in attempts:
             attempt_record(a, household_id=verification.household_id)
-    return verification_advance(verification_id)
+    return verification_advance(verification_id, now=now)
 
 
 def attempt_record(a: Attempt, *, household_id: int, channel: str = "api") -> bool:
