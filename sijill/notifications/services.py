@@ -121,8 +121,7 @@ def _schedule(notification: Notification) -> None:
     from sijill.notifications import tasks
 
     if notification.channel == Channel.LETTER:
-        tasks.print_letters_task.enqueue()
-        return
+        return  # letters wait for the next print batch (schedules.py)
     task = tasks.send_notification_task
     when = notification.next_attempt_at
     if when and when > timezone.now():
@@ -296,27 +295,44 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     return Notification.objects.values_list("status", flat=True).get(pk=n.pk)
 
 
-def notifications_send_due(*, now: datetime | None = None) -> int:
-    """The sweeper: send every notice whose time has come, take up sends whose lease ran out
-    (a crashed worker) and print the queued letters. Returns how many were attempted."""
-    now = now or timezone.now()
+def _due(now: datetime, grace: timedelta = timedelta(0)) -> list[int]:
+    """Notices (not letters) whose attempt is due since `grace`, or whose "sending" lease ran
+    out (a crashed worker)."""
     lease = timedelta(seconds=conf.get("SENDING_LEASE_SECONDS"))
-    due = (Notification.objects.exclude(channel=Channel.LETTER)
-           .filter(status__in=[Status.QUEUED, Status.SENDING])
-           .values_list("pk", "status", "next_attempt_at", "last_attempt_at"))
-    count = 0
-    for pk, status, next_at, last_at in list(due):
-        if status == Status.QUEUED and next_at and next_at > now:
-            continue
-        if status == Status.SENDING and last_at and last_at > now - lease:
-            continue
-        notification_send(notification_id=pk, now=now)
-        count += 1
-    from sijill.notifications.letters import letters_print
+    rows = (Notification.objects.exclude(channel=Channel.LETTER)
+            .filter(status__in=[Status.QUEUED, Status.SENDING])
+            .values_list("pk", "status", "next_attempt_at", "last_attempt_at", "created_at"))
+    due = []
+    for pk, status, next_at, last_at, created in rows.order_by("pk").iterator():
+        if status == Status.SENDING:
+            if last_at is None or last_at <= now - lease:
+                due.append(pk)
+        elif (next_at or created) <= now - grace:
+            due.append(pk)
+    return due
 
-    while letters_print() is not None:
-        pass
-    return count
+
+def notifications_send_due(*, now: datetime | None = None) -> int:
+    """Send, in this process, every notice whose time has come and take up the sends whose
+    lease ran out (a crashed worker). Returns how many were attempted. (`manage.py
+    notifications_send_due`; the periodic job re-enqueues instead.)"""
+    now = now or timezone.now()
+    due = _due(now)
+    for pk in due:
+        notification_send(notification_id=pk, now=now)
+    return len(due)
+
+
+def notifications_requeue_overdue(*, now: datetime | None = None,
+                                  grace: timedelta = timedelta(minutes=2)) -> int:
+    """Enqueue again the sends overdue by more than `grace` (a lost task, a crashed worker, a
+    task backend without deferred runs). A duplicate task is harmless: a send claims its row."""
+    from sijill.notifications.tasks import send_notification_task
+
+    due = _due(now or timezone.now(), grace)
+    for pk in due:
+        send_notification_task.enqueue(notification_id=pk)
+    return len(due)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Background sending (django-tasks; enqueued on transaction commit).
 
 django-tasks does not retry: a failed send schedules its next attempt itself (services.backoff,
-with run_after), and `manage.py notifications_due` sweeps what a lost task left behind. Each
-task is safe to run twice: a send claims its row first, and the gateway receives the same
-Idempotency-Key on every attempt.
+with run_after), and the periodic job `notifications.requeue_overdue` (schedules.py) enqueues
+again what a lost task left behind. Each task is safe to run twice: a send claims its row
+first, and the gateway receives the same Idempotency-Key on every attempt.
 """
 
 from __future__ import annotations
@@ -25,8 +25,3 @@ def print_letters_task() -> int:
     while (batch := letters.letters_print()) is not None:
         printed += batch.letters
     return printed
-
-
-@task()
-def send_due_task() -> int:
-    return services.notifications_send_due()

@@ -10,6 +10,7 @@ from django.conf import settings
 from sijill.households.tests.factories import household_create
 from sijill.notifications.letters import batch_path, letters_print
 from sijill.notifications.models import Notification, PrintBatch
+from sijill.notifications.schedules import print_letters
 from sijill.notifications.services import notice_queue
 from sijill.notifications.tests import pdf
 from sijill.testing.factories import person_create
@@ -38,6 +39,9 @@ def test_a_household_without_a_phone_gets_its_index_notice_as_a_letter_in_a_prin
     household = _household("ar")
     with django_capture_on_commit_callbacks(execute=True):
         notice = _letter(household)
+    notice.refresh_from_db()
+    assert (notice.channel, notice.status) == ("letter", "queued")
+    print_letters()  # the periodic job
     notice.refresh_from_db()
     assert (notice.channel, notice.status) == ("letter", "sent")
     batch = notice.batch

@@ -4,6 +4,7 @@ import pytest
 from django.utils import translation
 
 from sijill.households.tests.factories import household_create
+from sijill.notifications.letters import letters_print
 from sijill.notifications.models import Notification
 from sijill.notifications.selectors import last_code_to, last_sms_to
 from sijill.notifications.services import notice_queue, one_time_code_send
@@ -56,7 +57,9 @@ def test_a_household_without_a_phone_gets_a_letter(django_capture_on_commit_call
         n = notice_queue(kind="index_notice", household=household, key="letter",
                          context={"index": "9.1", "review_until": "01/02/2027"})
     n.refresh_from_db()
-    assert n.channel == "letter"
+    assert (n.channel, n.status) == ("letter", "queued")  # until the next print batch
+    letters_print()
+    n.refresh_from_db()
     assert n.status == "sent" and n.batch is not None
     assert household.reference in n.html
 
