@@ -11,8 +11,8 @@ from django.utils import translation
 from sijill.accounts.actors import SYSTEM
 from sijill.backoffice.tests.conftest import signed_in
 from sijill.households.tests.factories import KENITRA, household_create
+from sijill.programs.eligibility import redecide
 from sijill.programs.models import Program
-from sijill.programs.services import program_update
 from sijill.scoring import selectors as scoring_selectors
 from sijill.scoring import services as scoring_services
 from sijill.scoring.models import ScoringRun
@@ -26,8 +26,7 @@ def scored(db):
     for h in households:
         scoring_services.score_household_current(household_id=h.pk)
     program = Program.objects.get(code="asd")
-    program_update(actor=SYSTEM, code="asd", values={"status": "active",
-                                                     "threshold": program.threshold})
+    redecide(program)
     return households
 
 
