@@ -151,3 +151,37 @@ class AssetsForm(forms.Form):
 
 def jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in data.items()}
+
+
+class ChangeForm(forms.Form):
+    """What the update declares (cases.ChangeDeclaration.Kind), with an optional note."""
+
+    kind = forms.ChoiceField(label=_("What changed?"))
+    note = forms.CharField(label=_("Details (optional)"), max_length=500, required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        from sijill.cases.models import ChangeDeclaration
+
+        self.fields["kind"].choices = ChangeDeclaration.Kind.choices
+
+
+class ReviewForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why should the index be reviewed?"), max_length=2000,
+        help_text=_("Say which data is wrong or has changed; a reviewer will check it."),
+        widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class ComplaintForm(forms.Form):
+    category = forms.ChoiceField(label=_("About"))
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(label=_("Your complaint"), max_length=4000,
+                                  widget=forms.Textarea(attrs={"rows": 6}))
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        from sijill.cases.models import Complaint
+
+        self.fields["category"].choices = Complaint.Category.choices

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sijill.portal import views, wizard
+from sijill.portal import cases_views, views, wizard
 
 app_name = "portal"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("me/register/", wizard.wizard_start, {"mode": "register"}, name="register"),
     path("me/update/", wizard.wizard_start, {"mode": "update"}, name="update"),
     path("me/declaration/<slug:step>/", wizard.wizard_step, name="wizard_step"),
+    path("me/review/", cases_views.review, name="review"),
+    path("me/complaints/", cases_views.complaints, name="complaints"),
+    path("me/complaints/<str:reference>/", cases_views.complaint, name="complaint"),
 ]

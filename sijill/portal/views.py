@@ -154,11 +154,14 @@ def household_detail(request: HttpRequest) -> HttpResponse:
     purpose = "portal: own household"
     view = households.household_read(actor=actor, reference=household.reference,
                                      purpose=purpose)
-    events = households.household_events(actor=actor, reference=household.reference,
-                                         purpose=purpose)
+    from sijill.cases.selectors import my_household_history
+
+    history = my_household_history(actor=actor)
     return render(request, "portal/household.html", {
         "household": view.household, "members": view.members, "declaration": view.declaration,
-        "events": list(reversed(events)), "nav": "household"})
+        "events": list(reversed(history.events)) if history else [],
+        "changes": list(reversed(history.changes)) if history else [],
+        "nav": "household"})
 
 
 @citizen_required

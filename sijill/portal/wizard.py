@@ -29,6 +29,7 @@ from sijill.portal.forms import (
     DWELLING_FIELDS,
     MEMBER_FIELDS,
     AssetsForm,
+    ChangeForm,
     DwellingForm,
     MemberDataForm,
     MemberRowFormSet,
@@ -86,6 +87,13 @@ def _start_state(request: HttpRequest, mode: str) -> dict[str, Any] | HttpRespon
     persons = {p.idcs: p for p in Person.objects.filter(
         idcs__in=[m.idcs for m in declaration.members])}
     data = declaration.to_dict()
+    # The declarant comes first (the members step keeps the first row fixed).
+    first = household.declarant.idcs
+    order = sorted(range(len(declaration.members)),
+                   key=lambda n: declaration.members[n].idcs != first)
+    declaration = Declaration(household=declaration.household,
+                              members=tuple(declaration.members[n] for n in order))
+    data["members"] = [data["members"][n] for n in order]
     return {
         "mode": mode, "reference": household.reference,
         "place": {"commune": household.commune_id, "milieu": household.milieu,
@@ -249,6 +257,7 @@ def _review(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
     if missing:
         return redirect("portal:wizard_step", step=missing)
     errors: list[str] = []
+    change = ChangeForm(request.POST or None) if state["mode"] == "update" else None
     if request.method == "POST":
         if "back" in request.POST:
             return _go("review", -1)
@@ -267,28 +276,35 @@ def _review(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
                 messages.success(request, _("Your household is registered under reference "
                                             "%(reference)s. Its index will be computed after "
                                             "verification.") % {"reference": household.reference})
-            else:
+            elif change.is_valid():
+                from sijill.cases.services import Correction, change_declare
+
                 household = Household.objects.get(reference=state["reference"])
                 new_place = households.Place(commune=place["commune"], milieu=place["milieu"],
                                              address=place["address"])
                 moved = (new_place.commune, new_place.milieu, new_place.address) != (
                     household.commune_id, household.milieu, household.address)
-                households.household_declaration_update(
-                    actor=actor, reference=state["reference"], declaration=declaration,
-                    moving=moving, place=new_place if moved else None)
+                change_declare(actor=actor, reference=state["reference"],
+                               kind=change.cleaned_data["kind"],
+                               note=change.cleaned_data["note"],
+                               correction=Correction(declaration=declaration, moving=moving,
+                                                     place=new_place if moved else None))
                 messages.success(request, _("Your update is recorded. Your household will be "
                                             "verified and scored again."))
+            else:
+                errors = [_("Say what changed.")]
         except SijillError as error:
             errors = error_messages(error)
         except (KeyError, ValueError):
             errors = [_("Some answers are missing: go back through the steps.")]
         else:
-            del request.session[KEY]
-            return redirect("portal:household")
+            if not errors:
+                del request.session[KEY]
+                return redirect("portal:household")
     place = state["place"]
     commune_name = dict(c for _p, group in _communes() for c in group).get(place["commune"], "")
     return render(request, "portal/wizard_review.html", _context(
-        state, "review", errors=errors, place=place, commune_name=commune_name,
+        state, "review", errors=errors, place=place, commune_name=commune_name, change=change,
         members=list(zip(state["members"], _people_labels(state), strict=False)),
         household=_household_labels(state)), status=422 if errors else 200)
 

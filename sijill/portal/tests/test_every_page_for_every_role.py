@@ -27,6 +27,8 @@ def portal_paths() -> list[tuple[str, str]]:
         if name == "wizard_step":
             out += [(name, reverse("portal:wizard_step", kwargs={"step": s}))
                     for s in [*STEP_NAMES, "nonsense"]]
+        elif name == "complaint":
+            out.append((name, reverse("portal:complaint", kwargs={"reference": "REC-00000000"})))
         else:
             out.append((name, reverse(f"portal:{name}")))
     return sorted(out, key=lambda row: row[0] in POST_ONLY)  # signing out comes last
@@ -80,5 +82,6 @@ def test_every_portal_page_answers_each_role_without_error(role, request):
 
 def test_a_citizen_with_a_household_sees_each_of_their_pages(request):
     client = _client_for("citizen_with_household", request)
-    for path in ("/me/", "/me/household/", "/me/index/", "/me/accesses/"):
+    for path in ("/me/", "/me/household/", "/me/index/", "/me/accesses/", "/me/review/",
+                 "/me/complaints/"):
         assert client.get(path).status_code == 200, path

@@ -114,7 +114,11 @@ def test_a_citizen_declares_a_change(client, sent_codes, immediate_tasks):
     r = client.post("/me/declaration/assets/",
                     _flat({k: v for k, v in data.items() if k not in DWELLING_FIELDS}))
     assert r.status_code == 302
-    r = client.post("/me/declaration/review/", {"send": "1"})
+    assert client.post("/me/declaration/review/", {"send": "1"}).status_code == 422  # no kind
+    r = client.post("/me/declaration/review/", {"send": "1", "kind": "purchase",
+                                                 "note": "a car"})
     assert r.status_code == 302, r.content.decode()[-3000:]
     household.refresh_from_db()
     assert household.current_version == 2
+    from sijill.cases.models import ChangeDeclaration
+    assert ChangeDeclaration.objects.get(household=household).kind == "purchase"
