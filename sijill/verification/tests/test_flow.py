@@ -68,7 +68,7 @@ def test_running_the_verification_again_adds_no_evidence_and_no_score(
 
 
 def test_an_attempt_recorded_twice_is_kept_once(simulator, records):
-    household, head, _ = family()
+    household, _head, _ = family()
     verification = _verification(household)
     check = verification.checks.get(partner="vehicles")
     subject = services.subject_of(verification.declaration)
@@ -99,7 +99,7 @@ def test_an_update_supersedes_the_running_verification(
     from sijill.declaration.model import Declaration
     from sijill.households.services import declaration_of, household_declaration_update
 
-    household, head, _ = family()
+    household, _head, _ = family()
     first = _verification(household)
     data = declaration_of(first.declaration).to_dict()
     data["household"]["rooms"] = 5
