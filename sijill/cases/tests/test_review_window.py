@@ -92,7 +92,7 @@ def test_the_refusal_names_the_closing_date_in_the_callers_language(
     assert expected in message
     if language == "ar":
         assert "مارس" in message or "آذار" in message
-        assert "المراجعة" in message
+        assert "مراجعة المؤشر" in message
     if language == "fr":
         assert "révision" in message
 
