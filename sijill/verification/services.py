@@ -468,11 +468,14 @@ class ImportReport:
 
 
 def batch_read(path: Path | str) -> pl.DataFrame:
+    """A partner file; columns naming an IDCS are read as text (leading zeros kept)."""
     path = Path(path)
     if path.suffix == ".parquet":
         return pl.read_parquet(path)
     if path.suffix == ".csv":
-        return pl.read_csv(path, infer_schema_length=10_000)
+        header = pl.read_csv(path, n_rows=0).columns
+        return pl.read_csv(path, infer_schema_length=10_000,
+                           schema_overrides={c: pl.Utf8 for c in header if c.endswith("idcs")})
     raise ValidationFailed.single("file", "unsupported_format",
                                   _("A partner file is CSV or Parquet."))
 
