@@ -142,3 +142,13 @@ def test_the_api_files_lists_and_answers(as_citizen, as_agent_a, household):
     seen = as_citizen.get(f"complaints/{ref}").json()
     assert (seen["status"], seen["response"], seen["assigned_to"]) == (
         "answered", "Corrected.", None)
+
+
+def test_the_scheduler_knows_the_escalation_job(household, citizen_actor):
+    from sijill.core import schedule
+
+    jobs = schedule.jobs()
+    assert "cases.escalate_complaints" in jobs
+    _file(citizen_actor)
+    assert jobs["cases.escalate_complaints"].func() == "1 complaints escalated"
+    assert jobs["cases.escalate_complaints"].func() == "0 complaints escalated"
