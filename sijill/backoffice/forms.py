@@ -210,3 +210,30 @@ class SimulatorForm(forms.Form):
                                    choices=[("", _("the program's rule")),
                                             ("<", _("below the threshold (<)")),
                                             ("<=", _("at or below the threshold (≤)"))])
+
+
+class DiscrepancyDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Your decision"), widget=forms.RadioSelect,
+        choices=[("confirm", _("Confirm: the partner's value counts")),
+                 ("dismiss", _("Dismiss: the declared value counts again (the household is "
+                               "rescored)"))])
+    note = forms.CharField(label=_("Note (required to dismiss)"), required=False,
+                           max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewEvidenceForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+    document_reference = forms.CharField(label=_("Reference of a document (scan, file)"),
+                                         required=False, max_length=200)
+
+
+class ReviewDecisionForm(forms.Form):
+    note = forms.CharField(label=_("Decision and its reasons (sent to the household)"),
+                           max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ComplaintAnswerForm(forms.Form):
+    response = forms.CharField(label=_("Answer to the complainant"), max_length=4000,
+                               widget=forms.Textarea(attrs={"rows": 4}))

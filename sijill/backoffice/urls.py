@@ -25,6 +25,12 @@ urlpatterns = [
          name="household_receipt"),
     path("duplicates/", views.cluster_list, name="cluster_list"),
     path("duplicates/<int:cluster_id>/", views.cluster_detail, name="cluster_detail"),
+    path("discrepancies/", views.discrepancy_list, name="discrepancy_list"),
+    path("discrepancies/<int:pk>/", views.discrepancy_detail, name="discrepancy_detail"),
+    path("reviews/", views.review_list, name="review_list"),
+    path("reviews/<str:reference>/", views.review_detail, name="review_detail"),
+    path("complaints/", views.complaint_list, name="complaint_list"),
+    path("complaints/<str:reference>/", views.complaint_detail, name="complaint_detail"),
     # Analysts and operators
     path("formulas/", views.formula_list, name="formula_list"),
     path("formulas/<int:pk>/", views.formula_detail, name="formula_detail"),

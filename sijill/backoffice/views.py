@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import get_language, get_language_bidi
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -481,4 +482,168 @@ def notice_dashboard(request: HttpRequest) -> HttpResponse:
         "states": [(s, _notice_state_name(s)) for s in NOTICE_STATES],
         "limit_days": notice_selectors.conf.notice_limit_days(),
         "can_open": actor.can(Perm.HOUSEHOLD_READ),
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# Discrepancy queue (sijill.verification)
+
+
+@staff_page(Perm.VERIFICATION_READ)
+def discrepancy_list(request: HttpRequest) -> HttpResponse:
+    from sijill.verification import selectors as verification_selectors
+
+    actor = request.actor  # type: ignore[attr-defined]
+    status = request.GET.get("status") or "open"
+    severity = request.GET.get("severity") or None
+    if status not in verification_selectors.STATUSES:
+        status = "open"
+    if severity not in verification_selectors.SEVERITIES:
+        severity = None
+    rows = verification_selectors.discrepancy_queue(actor=actor, status=status,
+                                                    severity=severity, limit=100,
+                                                    purpose="discrepancy queue")
+    return render(request, "backoffice/discrepancy_list.html",
+                  {"rows": rows, "status": status, "severity": severity})
+
+
+@staff_page(Perm.VERIFICATION_READ)
+@require_http_methods(["GET", "POST"])
+def discrepancy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from sijill.backoffice.forms import DiscrepancyDecisionForm
+    from sijill.verification import services as verification_services
+    from sijill.verification.models import Discrepancy
+    from sijill.verification.selectors import visible_to
+
+    actor = request.actor  # type: ignore[attr-defined]
+    found = (Discrepancy.objects.select_related("household__commune", "household__declarant")
+             .filter(pk=pk).first())
+    if found is None or not visible_to(actor, found.household):
+        raise NotFound()
+    form = DiscrepancyDecisionForm(request.POST or None)
+    if request.method == "POST":
+        actor.require(Perm.VERIFICATION_DECIDE)
+        if form.is_valid():
+            try:
+                verification_services.discrepancy_decide(
+                    actor=actor, pk=found.pk, decision=form.cleaned_data["decision"],
+                    note=form.cleaned_data["note"])
+            except (ValidationFailed, Conflict) as exc:
+                apply_errors(form, exc, {"discrepancy": "decision"})
+            else:
+                messages.success(request, _("Decision recorded."))
+                return redirect("backoffice:discrepancy_list")
+    else:
+        audit_record(actor=actor, action="read", entity="discrepancy", entity_id=found.pk,
+                     subject=found.household.declarant.idcs, purpose="discrepancy review",
+                     detail={"household": found.household.reference})
+    return render(request, "backoffice/discrepancy_detail.html",
+                  {"d": found, "form": form, "can_decide": actor.can(Perm.VERIFICATION_DECIDE)})
+
+
+# ---------------------------------------------------------------------------------------------
+# Review and complaint queues (sijill.cases)
+
+
+@staff_page(Perm.REVIEW_READ)
+def review_list(request: HttpRequest) -> HttpResponse:
+    from sijill.cases import selectors as case_selectors
+
+    actor = request.actor  # type: ignore[attr-defined]
+    mine = request.GET.get("mine") == "1"
+    show_all = request.GET.get("all") == "1"
+    rows = case_selectors.review_queue(actor=actor, open_only=not show_all,
+                                       assigned_to_me=mine, limit=100)
+    return render(request, "backoffice/review_list.html",
+                  {"rows": rows, "mine": mine, "show_all": show_all})
+
+
+@staff_page(Perm.REVIEW_READ)
+@require_http_methods(["GET", "POST"])
+def review_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    from sijill.backoffice.forms import ReviewDecisionForm, ReviewEvidenceForm
+    from sijill.cases import selectors as case_selectors
+    from sijill.cases import services as case_services
+
+    actor = request.actor  # type: ignore[attr-defined]
+    action = request.POST.get("action") if request.method == "POST" else None
+    evidence = ReviewEvidenceForm(request.POST if action == "evidence" else None,
+                                  prefix="evidence")
+    decision = ReviewDecisionForm(request.POST if action == "decide" else None,
+                                  prefix="decision")
+    if action:
+        case_selectors.review_get(actor=actor, reference=reference)  # 404 before 403
+        actor.require(Perm.REVIEW_DECIDE)
+        try:
+            if action == "assign":
+                case_services.review_assign(actor=actor, reference=reference)
+                messages.success(request, _("The review is assigned to you."))
+                return redirect("backoffice:review_detail", reference=reference)
+            if action == "evidence" and evidence.is_valid():
+                case_services.review_add_evidence(actor=actor, reference=reference,
+                                                  **evidence.cleaned_data)
+                messages.success(request, _("Evidence recorded."))
+                return redirect("backoffice:review_detail", reference=reference)
+            if action == "decide" and decision.is_valid():
+                case_services.review_decide(actor=actor, reference=reference,
+                                            decision="confirmed",
+                                            note=decision.cleaned_data["note"])
+                messages.success(request, _("Decision recorded."))
+                return redirect("backoffice:review_list")
+        except (ValidationFailed, Conflict) as exc:
+            apply_errors(decision if action == "decide" else evidence, exc)
+    review = case_selectors.review_read(actor=actor, reference=reference)
+    return render(request, "backoffice/review_detail.html", {
+        "review": review, "events": list(review.events.order_by("at", "id")),
+        "evidence_form": evidence, "decision_form": decision,
+        "can_decide": actor.can(Perm.REVIEW_DECIDE),
+        "mine": review.assigned_to_id == actor.user_id,
+    })
+
+
+@staff_page(Perm.COMPLAINT_HANDLE)
+def complaint_list(request: HttpRequest) -> HttpResponse:
+    from sijill.cases import selectors as case_selectors
+
+    actor = request.actor  # type: ignore[attr-defined]
+    mine = request.GET.get("mine") == "1"
+    show_all = request.GET.get("all") == "1"
+    rows = case_selectors.complaint_queue(actor=actor, open_only=not show_all,
+                                          assigned_to_me=mine, limit=100)
+    today = timezone.localdate()
+    return render(request, "backoffice/complaint_list.html",
+                  {"rows": rows, "mine": mine, "show_all": show_all, "today": today})
+
+
+@staff_page(Perm.COMPLAINT_HANDLE)
+@require_http_methods(["GET", "POST"])
+def complaint_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    from sijill.backoffice.forms import ComplaintAnswerForm
+    from sijill.cases import selectors as case_selectors
+    from sijill.cases import services as case_services
+
+    actor = request.actor  # type: ignore[attr-defined]
+    action = request.POST.get("action") if request.method == "POST" else None
+    form = ComplaintAnswerForm(request.POST if action == "answer" else None, prefix="answer")
+    if action:
+        try:
+            if action == "assign":
+                case_services.complaint_assign(actor=actor, reference=reference)
+                messages.success(request, _("The complaint is assigned to you."))
+                return redirect("backoffice:complaint_detail", reference=reference)
+            if action == "answer" and form.is_valid():
+                case_services.complaint_answer(actor=actor, reference=reference,
+                                               response=form.cleaned_data["response"])
+                messages.success(request, _("The answer is recorded and sent."))
+                return redirect("backoffice:complaint_list")
+        except (ValidationFailed, Conflict) as exc:
+            apply_errors(form, exc)
+    complaint = case_selectors.complaint_get(actor=actor, reference=reference,
+                                             perm=Perm.COMPLAINT_HANDLE)
+    audit_record(actor=actor, action="read", entity="complaint", entity_id=reference,
+                 subject=complaint.complainant.idcs)
+    return render(request, "backoffice/complaint_detail.html", {
+        "complaint": complaint, "events": list(complaint.events.order_by("at", "id")),
+        "form": form, "mine": complaint.assigned_to_id == actor.user_id,
+        "overdue": complaint.status != "answered" and timezone.localdate() > complaint.due_on,
     })

@@ -45,3 +45,28 @@ def reviewer(db: Any) -> Any:
 @pytest.fixture
 def verifier(db: Any) -> Any:
     return factories.user_create(username="verifier", role="verifier")
+
+
+def discrepancy_create(household: Any, *, field: str = "cars", declared: Any = 0,
+                       verified: Any = 2, severity: str = "high") -> Any:
+    """An open discrepancy on the household's current declaration, as verification records it
+    (a partner check answered with a value that differs from the declared one)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sijill.households.models import DeclarationVersion
+    from sijill.verification.models import Discrepancy, Evidence, PartnerCheck, Verification
+
+    declaration = DeclarationVersion.objects.get(household=household,
+                                                 version=household.current_version)
+    verification = (Verification.objects.filter(declaration=declaration).first()
+                    or Verification.objects.create(household=household, declaration=declaration,
+                                                   deadline=timezone.now() + timedelta(days=3)))
+    check = PartnerCheck.objects.create(verification=verification, partner="vehicles")
+    evidence = Evidence.objects.create(partner_check=check, household=household,
+                                       partner="vehicles", attempt=1, outcome="answer",
+                                       answer={field: verified}, received_at=timezone.now())
+    return Discrepancy.objects.create(verification=verification, household=household,
+                                      evidence=evidence, partner="vehicles", field=field,
+                                      declared=declared, verified=verified, severity=severity)

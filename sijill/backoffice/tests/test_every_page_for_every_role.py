@@ -20,7 +20,8 @@ from django.urls import URLPattern, reverse
 from sijill.accounts.actors import SYSTEM, Actor
 from sijill.accounts.auth import actor_for_user
 from sijill.backoffice import urls as backoffice_urls
-from sijill.backoffice.tests.conftest import signed_in
+from sijill.backoffice.tests.conftest import discrepancy_create, signed_in
+from sijill.cases.tests.factories import matrix_cases
 from sijill.dedup.models import ClusterMember, DedupRun, DuplicateCluster
 from sijill.households.tests.factories import KENITRA, household_create
 from sijill.population.services import person_enrol
@@ -44,6 +45,9 @@ class World:
     formula_pk: int
     run_pk: int
     program_code: str
+    discrepancy_a: int
+    review_a: str
+    complaint_a: str
 
 
 @pytest.fixture
@@ -68,9 +72,12 @@ def world(agent_a: Any, agent_b: Any) -> World:
     for p in (subject, original):
         ClusterMember.objects.create(cluster=cluster, person=p, match_weight=12.0,
                                      match_probability=0.99)
+    cases = matrix_cases(household_a.reference)
     return World(household_a=household_a.reference, household_b=household_b.reference,
                  held_a=held.reference, person=subject.idcs, cluster_id=cluster.pk,
-                 formula_pk=formula.pk, run_pk=run.pk, program_code="asd")
+                 formula_pk=formula.pk, run_pk=run.pk, program_code="asd",
+                 discrepancy_a=discrepancy_create(household_a).pk,
+                 review_a=cases["review_ref"], complaint_a=cases["complaint_ref"])
 
 
 #: How to fill each page's URL: url name -> kwargs from the world (centre A's objects).
@@ -83,9 +90,13 @@ PARAMS: dict[str, Any] = {
     "formula_detail": lambda w: {"pk": w.formula_pk},
     "run_detail": lambda w: {"pk": w.run_pk},
     "program_simulator": lambda w: {"code": w.program_code},
+    "discrepancy_detail": lambda w: {"pk": w.discrepancy_a},
+    "review_detail": lambda w: {"reference": w.review_a},
+    "complaint_detail": lambda w: {"reference": w.complaint_a},
 }
 #: Pages showing one object of centre A: an agent of another centre gets 404.
-CENTRE_A_OBJECTS = {"held_detail", "household_detail", "household_receipt"}
+CENTRE_A_OBJECTS = {"held_detail", "household_detail", "household_receipt",
+                    "discrepancy_detail", "review_detail", "complaint_detail"}
 
 
 def pages() -> list[URLPattern]:
@@ -150,14 +161,18 @@ def test_every_page_answers_every_role_as_the_permission_model_says(world, clien
 def test_the_walk_covers_the_agent_and_analyst_pages():
     names = {p.name for p in pages()}
     assert {"enrol", "held_detail", "household_register", "household_receipt", "cluster_list",
-            "formula_list", "run_detail", "program_simulator"} <= names
+            "discrepancy_list", "review_list", "complaint_list", "formula_list", "run_detail",
+            "program_simulator", "notice_dashboard"} <= names
 
 
 def test_an_agent_of_centre_b_cannot_open_centre_a_household_or_held_enrolment(world, clients):
     client, _ = clients["agent_b"]
     for url in (f"/backoffice/households/{world.household_a}/",
                 f"/backoffice/households/{world.household_a}/receipt/",
-                f"/backoffice/enrolments/held/{world.held_a}/"):
+                f"/backoffice/enrolments/held/{world.held_a}/",
+                f"/backoffice/discrepancies/{world.discrepancy_a}/",
+                f"/backoffice/reviews/{world.review_a}/",
+                f"/backoffice/complaints/{world.complaint_a}/"):
         answer = client.get(url)
         assert answer.status_code == 404, url
         assert world.person.encode() not in answer.content  # the head's IDCS is not shown
