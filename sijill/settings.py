@@ -189,6 +189,18 @@ LOGGING = {
 
 DEMO_PORT = env.int("PORT", 8000, minimum=1, maximum=65535)
 
+# Keys encrypting sensitive declared fields at rest (sijill.security.fields): the first is
+# current, the others only decrypt (rotation: new key first, `manage.py rotate_field_keys`, then
+# drop the old). Production must set them; dev derives one from SECRET_KEY.
+SIJILL_FIELD_KEYS = env.list("SIJILL_FIELD_KEYS", [])
+if not SIJILL_FIELD_KEYS:
+    if PROFILE == "production":
+        raise ImproperlyConfigured("SIJILL_PROFILE=production needs SIJILL_FIELD_KEYS (a "
+                                   "comma-separated list of random secrets, current first)")
+    SIJILL_FIELD_KEYS = [f"dev-field-key:{SECRET_KEY}"]
+elif any(len(key) < 32 for key in SIJILL_FIELD_KEYS):
+    raise ImproperlyConfigured("SIJILL_FIELD_KEYS: each key needs 32+ random characters")
+
 # Domain settings
 SIJILL = {
     # Probable-duplicate score (0..1) from which an enrolment is held for an agent's decision.
