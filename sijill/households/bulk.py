@@ -73,6 +73,7 @@ from sijill.households.signals import household_submitted
 from sijill.population import idcs as idcs_mod
 from sijill.population.models import Person
 from sijill.population.validation import age_on
+from sijill.security.fields import encrypt_model_frame
 
 PLACE_COLUMNS = ("commune", "milieu", "address", "declarant_idcs", "notice_language")
 HOUSEHOLD_COLUMNS = PLACE_COLUMNS + HOUSEHOLD_FIELDS
@@ -338,6 +339,7 @@ def _write(model: type[models.Model], frame: pl.DataFrame) -> None:
     """Insert rows whose columns are the table's column names: COPY on PostgreSQL."""
     if frame.height == 0:
         return
+    frame = encrypt_model_frame(model, frame)  # sensitive columns: ciphertext on both paths
     table = model._meta.db_table
     cols = ", ".join(f'"{c}"' for c in frame.columns)
     if connection.vendor == "postgresql":

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from sijill.households import choices as c
+from sijill.security.fields import EncryptedCodeField
 
 #: Accepted ranges of the declared numbers (inclusive), shared by the DB checks, the API schema
 #: and the bulk import. Amounts are whole dirhams a month.
@@ -227,8 +228,10 @@ class MemberDeclaration(ImmutableModel):
     employment_status = c.enum_field(c.EmploymentStatus, _("status in employment"))
     occupation = c.enum_field(c.Occupation, _("socio-professional category"))
     schooling = c.enum_field(c.Schooling, _("schooling"))
-    disability = c.enum_field(c.Disability, _("disability"))
-    health_coverage = c.enum_field(c.HealthCoverage, _("health coverage"))
+    # Encrypted at rest (sijill.security.fields): the ORM decrypts; bulk paths use
+    # encrypt_frame / decrypt_frame. No CHECK on these columns: the database sees ciphertext.
+    disability = EncryptedCodeField(_("disability"), choices=c.Disability.choices)
+    health_coverage = EncryptedCodeField(_("health coverage"), choices=c.HealthCoverage.choices)
 
     class Meta:
         ordering = ["declaration", "position"]
@@ -246,9 +249,7 @@ class MemberDeclaration(ImmutableModel):
                                ("education_level", c.EducationLevel),
                                ("diploma", c.Diploma), ("activity", c.Activity),
                                ("employment_status", c.EmploymentStatus),
-                               ("occupation", c.Occupation), ("schooling", c.Schooling),
-                               ("disability", c.Disability),
-                               ("health_coverage", c.HealthCoverage))],
+                               ("occupation", c.Occupation), ("schooling", c.Schooling))],
         ]
 
     def __str__(self) -> str:

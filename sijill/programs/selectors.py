@@ -20,6 +20,7 @@ import polars as pl
 from django.db import connection
 
 from sijill.programs.conditions import MEMBER_FIELDS
+from sijill.security.fields import decrypt_frame
 
 #: Registration statuses whose households are in the registry (same as scoring's).
 REGISTERED: tuple[str, ...] = ("submitted", "verifying", "scored", "notified")
@@ -140,6 +141,7 @@ def context_frames(household_ids: Sequence[int], today: date,
         " JOIN households_memberdeclaration m ON m.declaration_id = d.id"
         f" JOIN population_person p ON p.id = m.person_id WHERE {where}",
         [], _MEMBERS_SCHEMA)
+    members = decrypt_frame(members)  # disability, health coverage: encrypted at rest
     wanted = pl.DataFrame({"household_id": list(household_ids)},
                           schema={"household_id": pl.Int64})
     households = households.join(wanted, on="household_id", how="semi")

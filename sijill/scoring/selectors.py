@@ -28,6 +28,7 @@ from sijill.households.models import Household
 from sijill.scoring.engine import Formula
 from sijill.scoring.engine.derivations import MEMBER_CONTEXT_FIELDS
 from sijill.scoring.models import FormulaVersion
+from sijill.security.fields import decrypt_frame
 
 #: Registration statuses whose current declaration is scored (drafts are not submitted yet;
 #: rejected and cancelled registrations are out of the registry).
@@ -245,6 +246,7 @@ def read_chunk(*, after: int, limit: int, unscored_for: int | None = None) -> Ch
                 return Chunk(households, pl.DataFrame(schema=_schema(_MEMBER_COLUMNS)), last)
         members = _read(_members_sql(), [_ids_param(households["declaration_id"].to_list())],
                         _MEMBER_COLUMNS)
+        members = decrypt_frame(members)  # disability, health coverage: encrypted at rest
     return _assemble(households, members, last)
 
 

@@ -53,6 +53,7 @@ from sijill.households.models import (
 from sijill.population import normalize
 from sijill.population.models import Person, PersonVersion
 from sijill.population.services import PERSON_NAME_KEYS, idcs_allocate_many
+from sijill.security.fields import encrypt_model_frame
 from sijill.synthetic.generate import Chunk, Options, generate, peak_rss_mb
 from sijill.synthetic.schema import SCHEMAS, TRUTH_TABLES
 from sijill.synthetic.tables import scramble
@@ -216,6 +217,7 @@ def _write(model: type[models.Model], frame: pl.DataFrame) -> int:
     if frame.height == 0:
         return 0
     if connection.vendor == "postgresql":
+        frame = encrypt_model_frame(model, frame)  # bulk_create below encrypts through the ORM
         cols = ", ".join(f'"{c}"' for c in frame.columns)
         sql = f'COPY "{model._meta.db_table}" ({cols}) FROM STDIN WITH (FORMAT csv)'
         with connection.cursor() as cursor, cursor.copy(sql) as copy:
