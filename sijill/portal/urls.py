@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/household/", views.household_detail, name="household"),
     path("me/index/", views.index_detail, name="index"),
     path("me/accesses/", views.accesses, name="accesses"),
+    path("me/notices/", views.notices, name="notices"),
     path("me/register/", wizard.wizard_start, {"mode": "register"}, name="register"),
     path("me/update/", wizard.wizard_start, {"mode": "update"}, name="update"),
     path("me/declaration/<slug:step>/", wizard.wizard_step, name="wizard_step"),

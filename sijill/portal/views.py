@@ -197,3 +197,11 @@ def accesses(request: HttpRequest) -> HttpResponse:
     older = rows[-1].seq if len(rows) == page_size else None
     return render(request, "portal/accesses.html", {"rows": rows, "older": older,
                                                     "nav": "accesses"})
+
+
+@citizen_required
+def notices(request: HttpRequest) -> HttpResponse:
+    from sijill.notifications.selectors import notices_of_citizen
+
+    return render(request, "portal/notices.html", {
+        "rows": notices_of_citizen(actor=actor_of(request)), "nav": "notices"})

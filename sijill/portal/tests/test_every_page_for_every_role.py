@@ -83,5 +83,5 @@ def test_every_portal_page_answers_each_role_without_error(role, request):
 def test_a_citizen_with_a_household_sees_each_of_their_pages(request):
     client = _client_for("citizen_with_household", request)
     for path in ("/me/", "/me/household/", "/me/index/", "/me/accesses/", "/me/review/",
-                 "/me/complaints/"):
+                 "/me/complaints/", "/me/notices/"):
         assert client.get(path).status_code == 200, path
