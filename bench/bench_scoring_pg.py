@@ -190,7 +190,10 @@ def build_registry(n: int, *, seed: int = 7, block: int = 250_000) -> None:
                 "disability": _pick(rng, _values(vocab.Disability), members),
                 "health_coverage": _pick(rng, _values(vocab.HealthCoverage), members),
             })
-            _copy_frame(cur, "households_memberdeclaration", member_rows)
+            # Disability and health coverage are encrypted at rest (sijill.security.fields).
+            from sijill.security.fields import encrypt_frame
+
+            _copy_frame(cur, "households_memberdeclaration", encrypt_frame(member_rows))
             del member_rows
             person_id += members
             household_id += m
