@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -205,29 +206,29 @@ def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
         return _review(request, state)
     back = request.method == "POST" and "back" in request.POST
     if step == "place":
-        form = PlaceForm(request.POST or None, initial=state["place"], communes=_communes())
-        forms = [form]
+        step_forms: list[Form] = [PlaceForm(request.POST or None, initial=state["place"],
+                                            communes=_communes())]
     elif step == "people":
-        forms = [MemberDataForm(request.POST or None, prefix=f"p{n}", initial=initial)
-                 for n, initial in enumerate(state["people"])]
+        step_forms = [MemberDataForm(request.POST or None, prefix=f"p{n}", initial=initial)
+                      for n, initial in enumerate(state["people"])]
     elif step in ("dwelling", "assets"):
         cls = DwellingForm if step == "dwelling" else AssetsForm
-        forms = [cls(request.POST or None, initial=state[step])]
+        step_forms = [cls(request.POST or None, initial=state[step])]
     else:
         return render(request, "portal/not_found.html", status=404)
     if request.method == "POST":
         if back:
             return _go(step, -1) if step != "place" else redirect("portal:dashboard")
-        if all(f.is_valid() for f in forms):
+        if all(f.is_valid() for f in step_forms):
             if step == "people":
-                state["people"] = [jsonable(f.cleaned_data) for f in forms]
+                state["people"] = [jsonable(f.cleaned_data) for f in step_forms]
             else:
-                state[step] = jsonable(forms[0].cleaned_data)
+                state[step] = jsonable(step_forms[0].cleaned_data)
             _save(request, state)
             return _go(step, 1)
-    people = list(zip(state["members"], forms, strict=False)) if step == "people" else None
+    people = list(zip(state["members"], step_forms, strict=False)) if step == "people" else None
     return render(request, f"portal/wizard_{step}.html",
-                  _context(state, step, form=forms[0], people=people),
+                  _context(state, step, form=step_forms[0], people=people),
                   status=422 if request.method == "POST" else 200)
 
 
@@ -276,7 +277,7 @@ def _review(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
                 messages.success(request, _("Your household is registered under reference "
                                             "%(reference)s. Its index will be computed after "
                                             "verification.") % {"reference": household.reference})
-            elif change.is_valid():
+            elif change is not None and change.is_valid():
                 from sijill.cases.services import Correction, change_declare
 
                 household = Household.objects.get(reference=state["reference"])
