@@ -131,9 +131,9 @@ def verification_start(*, household_id: int, version: int) -> Verification | Non
             Verification.objects.filter(household_id=household_id,
                                         status=Verification.Status.RUNNING).exclude(
                 pk=verification.pk).update(status=Verification.Status.SUPERSEDED)
-        pk, deadline = verification.pk, verification.deadline
-        transaction.on_commit(lambda: _schedule_process(pk))
-        transaction.on_commit(lambda: _schedule_deadline(pk, deadline))
+            pk, deadline = verification.pk, verification.deadline
+            transaction.on_commit(lambda: _schedule_process(pk))
+            transaction.on_commit(lambda: _schedule_deadline(pk, deadline))
     return verification
 
 
