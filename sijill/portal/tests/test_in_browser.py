@@ -79,6 +79,10 @@ def test_a_citizen_signs_in_registers_in_arabic_and_sees_the_index(live_server, 
     html = page.locator("html")
     assert html.get_attribute("lang") == "ar" and html.get_attribute("dir") == "rtl"
     shot(page, "01-home-ar")
+    # Keyboard: the first Tab reaches the skip link, which is then visible.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.locator(".skip-link").bounding_box()["y"] >= 0
 
     # Sign in: IDCS, then the code the SMS carried.
     page.locator("a.button[href='/sign-in/']").click()
