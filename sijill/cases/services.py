@@ -288,8 +288,7 @@ def review_assign(*, actor: Actor, reference: str, assignee: str | None = None,
     now = _now(now)
     with transaction.atomic():
         review = _open_review(actor, reference)
-        if actor.role != "admin" and assignee is not None and \
-                review.assigned_to_id not in (None, actor.user_id):
+        if actor.role != "admin" and review.assigned_to_id not in (None, actor.user_id):
             raise PermissionDenied(_("Only an administrator reassigns another reviewer's "
                                      "case."))
         user = _staff_user(username=assignee, actor=actor, roles=("reviewer", "admin"))

@@ -186,3 +186,20 @@ def test_every_step_is_recorded(household, citizen_actor, reviewer_actor):
     assert kinds == ["requested", "assigned", "evidence", "decided"]
     with pytest.raises(RuntimeError):
         ReviewEvent.objects.filter(review=review).first().delete()
+
+
+def test_a_reviewer_cannot_take_another_reviewers_case_an_administrator_can(
+        household, citizen_actor, reviewer_actor, other_reviewer, admin_user):
+    from sijill.accounts.auth import actor_for_user
+
+    review = services.review_request(actor=citizen_actor, reference=household.reference,
+                                     reason="Check.", now=LATER)
+    services.review_assign(actor=reviewer_actor, reference=review.reference)
+    with pytest.raises(PermissionDenied):
+        services.review_assign(actor=actor_for_user(other_reviewer), reference=review.reference)
+    services.review_assign(actor=actor_for_user(admin_user), reference=review.reference,
+                           assignee=other_reviewer.username)
+    review.refresh_from_db()
+    assert review.assigned_to == other_reviewer
+    assert list(review.events.values_list("kind", flat=True)) == [
+        "requested", "assigned", "assigned"]
