@@ -26,7 +26,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sijill.core.events import (
     complaint_answered,
@@ -94,14 +94,15 @@ def on_review_decided(sender: Any, review_id: int, **kwargs: Any) -> Notificatio
     review = _case(("ScoreReview", "Review"), review_id)
     if review is None:
         return None
-    if hasattr(review, "notice_context"):
-        context = dict(review.notice_context())
-    else:
-        score = getattr(review, "new_score", None) or getattr(review, "score", None)
-        context = {"outcome": _display(review, "decision"), "review": review.reference,
-                   "note": getattr(review, "decision_note", "")}
-        if score is not None:
-            context["index"] = _index(score.value)
+    with translation.override(review.household.notice_language):  # the outcome's label
+        if hasattr(review, "notice_context"):
+            context = dict(review.notice_context())
+        else:
+            score = getattr(review, "new_score", None) or getattr(review, "score", None)
+            context = {"outcome": _display(review, "decision"), "review": review.reference,
+                       "note": getattr(review, "decision_note", "")}
+            if score is not None:
+                context["index"] = _index(score.value)
     with transaction.atomic():
         return notice_queue(kind=Kind.REVIEW_OUTCOME, household=review.household,
                             person=getattr(review, "requester", None), context=context,
