@@ -75,7 +75,7 @@ def _start_state(request: HttpRequest, mode: str) -> dict[str, Any] | HttpRespon
             messages.info(request, _("You already belong to a registered household: declare "
                                      "a change instead."))
             return redirect("portal:dashboard")
-        return {"mode": mode, "reference": None, "place": {},
+        return {"mode": mode, "reference": None, "place": {}, "language": language(),
                 "members": [{"idcs": me.idcs, "birth_date": me.birth_date.isoformat(),
                              "name": _name(me), "moving": False}],
                 "people": [{"relationship": "head"}], "dwelling": {}, "assets": {}}
@@ -206,7 +206,8 @@ def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
         return _review(request, state)
     back = request.method == "POST" and "back" in request.POST
     if step == "place":
-        step_forms: list[Form] = [PlaceForm(request.POST or None, initial=state["place"],
+        initial = state["place"] or {"notice_language": state.get("language", "ar")}
+        step_forms: list[Form] = [PlaceForm(request.POST or None, initial=initial,
                                             communes=_communes())]
     elif step == "people":
         step_forms = [MemberDataForm(request.POST or None, prefix=f"p{n}", initial=initial)

@@ -58,7 +58,7 @@ def _client_for(role: str, request: Any) -> Client:
 
 
 ROLES = ["anonymous", "citizen", "citizen_with_household", "agent", "analyst", "admin",
-         "verifier", "reviewer"]
+         "verifier", "reviewer", "program", "partner"]
 
 
 @pytest.mark.parametrize("role", ROLES)
