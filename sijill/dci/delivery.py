@@ -1,0 +1,125 @@
+"""Callbacks to partners (on-search, on-subscribe, on-unsubscribe, txn-on-status, notify):
+signed envelopes POSTed with retries.
+
+Each is a DciDelivery row queued in the caller's transaction and sent by a task after commit.
+The envelope is built at sending: a header (MsgCallbackHeader: the delivery's message_id, the
+time of this attempt, the action, status "succ"), the message, and the registry's signature
+(signing.py). A 2xx answer delivers; anything else is retried at 30 s × 2^(n−1), up to 8
+attempts, then the delivery is failed. The `dci.callback_sweeper` periodic job re-queues
+overdue deliveries (a crashed worker). A receiver de-duplicates on header.message_id.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from sijill.dci.models import DciDelivery, DciPartner, DciSubscription, DciTransaction
+
+MAX_ATTEMPTS = 8
+BACKOFF_SECONDS = 30
+TIMEOUT_SECONDS = 10
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=BACKOFF_SECONDS * 2 ** max(0, attempts - 1))
+
+
+def queue(*, partner: DciPartner, action: str, url: str, message: dict[str, Any],
+          transaction: DciTransaction | None = None,
+          subscription: DciSubscription | None = None) -> DciDelivery:
+    from django.db import transaction as db
+
+    d = DciDelivery.objects.create(partner=partner, action=action, url=url, message=message,
+                                   message_id=uuid.uuid4().hex, transaction=transaction,
+                                   subscription=subscription)
+    db.on_commit(lambda: _schedule(d))
+    return d
+
+
+def _schedule(d: DciDelivery) -> None:
+    from sijill.dci.tasks import deliver_task
+
+    task = deliver_task
+    if d.next_attempt_at:
+        if not task.get_backend().supports_defer:
+            return  # the sweeper picks it up
+        task = task.using(run_after=d.next_attempt_at)
+    task.enqueue(delivery_id=d.pk, only_if_due=True)
+
+
+def post(url: str, body: bytes) -> str:
+    """POST the envelope; "" on a 2xx answer, else what went wrong."""
+    if not url.startswith(("https://", "http://")):
+        return "unsupported URL scheme"
+    request = urllib.request.Request(url, data=body, method="POST",  # noqa: S310
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
+            status = answer.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    return "" if 200 <= status < 300 else f"HTTP {status}"
+
+
+def build(d: DciDelivery) -> dict[str, Any]:
+    from sijill.dci import services
+
+    items = 1
+    for key in ("search_response", "subscribe_response", "notify_event"):
+        if isinstance(d.message.get(key), list):
+            items = len(d.message[key])
+    header = services.callback_header(partner=d.partner, action=d.action, status="succ",
+                                      total=items, completed=items, message_id=d.message_id)
+    return services.envelope(header, d.message)
+
+
+def deliver(delivery_id: int, *, only_if_due: bool = False) -> str:
+    """One attempt; schedules the next on failure; returns the delivery's status."""
+    with transaction.atomic():
+        d = (DciDelivery.objects.select_for_update().select_related("partner")
+             .filter(pk=delivery_id).first())
+        if d is None or d.status != DciDelivery.Status.PENDING:
+            return d.status if d else "missing"
+        if only_if_due and d.next_attempt_at and d.next_attempt_at > timezone.now():
+            return d.status
+        body = json.dumps(build(d), separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            error = post(d.url, body)
+        except (OSError, ValueError) as exc:
+            error = type(exc).__name__
+        d.attempts += 1
+        if not error:
+            d.status, d.delivered_at, d.next_attempt_at = (DciDelivery.Status.DELIVERED,
+                                                           timezone.now(), None)
+        elif d.attempts >= MAX_ATTEMPTS:
+            d.status, d.next_attempt_at = DciDelivery.Status.FAILED, None
+        else:
+            d.next_attempt_at = timezone.now() + backoff(d.attempts)
+        d.last_error = error[:500]
+        d.save(update_fields=["status", "attempts", "next_attempt_at", "last_error",
+                              "delivered_at"])
+        if d.status == DciDelivery.Status.PENDING:
+            transaction.on_commit(lambda: _schedule(d))
+    return d.status
+
+
+def requeue_overdue(*, grace: timedelta = timedelta(minutes=2), limit: int = 1000) -> int:
+    from sijill.dci.tasks import deliver_task
+
+    late = timezone.now() - grace
+    ids = list(DciDelivery.objects.filter(status=DciDelivery.Status.PENDING)
+               .filter(Q(next_attempt_at__lte=late)
+                       | Q(next_attempt_at__isnull=True, created_at__lte=late))
+               .order_by("pk").values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        deliver_task.enqueue(delivery_id=pk, only_if_due=True)
+    return len(ids)
