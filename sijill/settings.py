@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "sijill.scoring",
     "sijill.programs",
     "sijill.verification",
+    "sijill.dci",
     "sijill.dedup",
     "sijill.synthetic",
     "sijill.security",

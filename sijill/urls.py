@@ -22,6 +22,8 @@ handler404 = "sijill.core.views.not_found"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The DCI Social Registry API (its own envelope and errors, outside the NinjaAPI).
+    path("api/dci/", include("sijill.dci.urls")),
     path("api/", api.urls),
     path("healthz", health),
     # The language switcher (Django's set_language view, a POST form that works without
