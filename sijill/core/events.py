@@ -16,6 +16,9 @@ signal may be sent again when a crashed task is redone).
     eligibility_changed(sender, household_id: int, program_code: str, eligible: bool)
         A household's eligibility for a program changed (programs). Notifications tells the
         household.
+    eligibility_changes(sender, program_code: str, changes: list[tuple[int, bool]])
+        The same changes, once per re-decision of a program, for receivers that work in
+        batches (the DCI notifications). Sent with the per-household signals.
 """
 
 from django.dispatch import Signal
@@ -24,3 +27,4 @@ household_scored = Signal()
 review_decided = Signal()
 complaint_answered = Signal()
 eligibility_changed = Signal()
+eligibility_changes = Signal()

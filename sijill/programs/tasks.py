@@ -6,19 +6,36 @@ webhook deliveries retry themselves with exponential backoff (programs.webhooks)
 
 from __future__ import annotations
 
+from django.db import transaction
 from django_tasks import task
 
+from sijill.core import events
 from sijill.programs import eligibility, webhooks
 from sijill.programs.models import Program
 
 
 def _notify(outcomes: list[eligibility.Outcome]) -> int:
+    """Tell the subscribers (webhooks) and the other apps (core.events, after the re-decision
+    committed) about the changes of eligibility."""
     changed = 0
     for o in outcomes:
         if o.changes:
             webhooks.enqueue_changes(program_code=o.program, changes=o.changes)
             changed += len(o.changes)
+            _send_events(o.program, list(o.changes))
     return changed
+
+
+def _send_events(program_code: str, changes: list[tuple[int, bool]]) -> None:
+    def send() -> None:
+        events.eligibility_changes.send_robust(sender=Program, program_code=program_code,
+                                               changes=changes)
+        for household_id, eligible in changes:
+            events.eligibility_changed.send_robust(
+                sender=Program, household_id=household_id, program_code=program_code,
+                eligible=eligible)
+
+    transaction.on_commit(send)
 
 
 @task()
