@@ -23,6 +23,8 @@ from sijill.population.models import Person
 from sijill.synthetic.generate import Options
 from sijill.synthetic.load import population_load
 from sijill.testing import factories
+from sijill.verification.services import verifications_start_pending
+from sijill.verification.simulator.demo import demo_partner_files
 
 DEMO_USERS = [
     ("agent.rabat", "agent", "rabat-agdal"),
@@ -40,6 +42,7 @@ DEMO_POPULATION = [
 ]
 DEMO_SEED = 2024
 CITIZEN_PROVINCE = "04.421"  # the demo citizen declares the first household loaded in Rabat
+DEMO_VERIFIED = 300  # households queued for verification with the partner simulator
 
 
 class Command(BaseCommand):
@@ -70,6 +73,11 @@ class Command(BaseCommand):
                                           truth_dir=truth / commune)
                 out(f"  loaded {summary.households:,} households, {summary.persons:,} persons "
                     f"of {commune} in {summary.seconds:.1f} s")
+            # The partner simulator answers from this truth (plus a school register); the first
+            # households are verified with it by the worker (the rest: verification_start).
+            out(f"  {demo_partner_files(truth):,} school enrolments for the partner simulator; "
+                f"{verifications_start_pending(limit=DEMO_VERIFIED)} households queued for "
+                "verification")
         citizen = _demo_citizen()
         ApiToken.objects.filter(name="Demo partner (identity verification)").delete()
         _, partner_key = token_create(name="Demo partner (identity verification)",
@@ -98,7 +106,27 @@ class Command(BaseCommand):
             out(f"  {user.username:<15} citizen  declarant of household {household.reference} "
                 f"({household.commune.name_fr}); sign in with the IDCS {user.idcs} as user name")
         out(f"Partner token (identity verification): {partner_key}")
+        out(f"DCI Social Registry API: {base}/api/dci/ (sender_id demo-spmis, unsigned)")
+        out(f"DCI partner token: {_demo_dci_partner()}")
         out("")
+
+
+def _demo_dci_partner() -> str:
+    """The demo DCI partner (configured without signatures, for conformance clients); its
+    token is renewed on every run."""
+    from sijill.accounts.actors import SYSTEM
+    from sijill.dci import services as dci
+    from sijill.dci.models import DciPartner
+    from sijill.programs.models import Program
+
+    partner = DciPartner.objects.filter(sender_id="demo-spmis").first()
+    if partner is not None:
+        return dci.partner_token_renew(actor=SYSTEM, partner=partner)
+    return dci.partner_create(
+        actor=SYSTEM, sender_id="demo-spmis", name="Demo SPMIS (DCI)",
+        purpose="DCI demo: targeting of direct social aid", detail="members",
+        can_subscribe=True, program=Program.objects.filter(code="asd").first(),
+        signature_required=False, callback_prefix="http://127.0.0.1:")[1]
 
 
 def _demo_citizen() -> tuple[User, Household] | None:
