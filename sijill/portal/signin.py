@@ -89,6 +89,8 @@ def signin_code_send(*, idcs: str, client: str) -> None:
     with transaction.atomic():
         SignInCode.objects.filter(idcs=idcs, used_at__isnull=True, superseded=False).update(
             superseded=True)
+        # Spent codes are of no use after a day: the table stays small.
+        SignInCode.objects.filter(idcs=idcs, created_at__lt=now - timedelta(days=1)).delete()
         SignInCode.objects.create(idcs=idcs, code_hash=code_hash(idcs=idcs, code=code),
                                   created_at=now, expires_at=now + CODE_TTL)
         code_deliver(person=person, code=code)
