@@ -67,7 +67,8 @@ def _production_setting(expression: str) -> str:
     code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='sijill.settings'; "
             "django.setup(); from django.conf import settings as s; print(" + expression + ")")
     env = {**os.environ, "SIJILL_PROFILE": "production", "DEBUG": "false",
-           "SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "rsu.example.ma"}
+           "SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "rsu.example.ma",
+           "SIJILL_FIELD_KEYS": "f" * 40}
     env.pop("DATABASE_URL", None)
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, check=True)
