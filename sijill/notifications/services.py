@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from sijill.accounts.actors import SYSTEM, Actor
@@ -261,7 +262,7 @@ def _record_sent(n: Notification, provider_id: str) -> None:
 
 def _record_failure(n: Notification, error: str, *, permanent: bool) -> None:
     with transaction.atomic():
-        n.refresh_from_db()
+        n = Notification.objects.select_for_update().get(pk=n.pk)
         if n.status != Status.SENDING:
             return
         n.last_error = error[:500]
@@ -299,17 +300,13 @@ def _due(now: datetime, grace: timedelta = timedelta(0)) -> list[int]:
     """Notices (not letters) whose attempt is due since `grace`, or whose "sending" lease ran
     out (a crashed worker)."""
     lease = timedelta(seconds=conf.get("SENDING_LEASE_SECONDS"))
-    rows = (Notification.objects.exclude(channel=Channel.LETTER)
-            .filter(status__in=[Status.QUEUED, Status.SENDING])
-            .values_list("pk", "status", "next_attempt_at", "last_attempt_at", "created_at"))
-    due = []
-    for pk, status, next_at, last_at, created in rows.order_by("pk").iterator():
-        if status == Status.SENDING:
-            if last_at is None or last_at <= now - lease:
-                due.append(pk)
-        elif (next_at or created) <= now - grace:
-            due.append(pk)
-    return due
+    overdue = now - grace
+    due = (Q(status=Status.SENDING) & (Q(last_attempt_at__isnull=True)
+                                       | Q(last_attempt_at__lte=now - lease))
+           | Q(status=Status.QUEUED, next_attempt_at__lte=overdue)
+           | Q(status=Status.QUEUED, next_attempt_at__isnull=True, created_at__lte=overdue))
+    return list(Notification.objects.exclude(channel=Channel.LETTER).filter(due)
+                .order_by("pk").values_list("pk", flat=True))
 
 
 def notifications_send_due(*, now: datetime | None = None) -> int:

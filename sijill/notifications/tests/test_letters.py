@@ -106,3 +106,32 @@ def test_queued_letters_are_gathered_into_one_pdf_per_batch(
     assert Notification.objects.filter(status="sent", batch=first).count() == 3
     assert PrintBatch.objects.count() == 2
     assert len(set(pdf.text(batch_path(first)).split("\f"))) >= 3  # three pages of text
+
+
+def test_a_letter_taken_by_another_printer_meanwhile_is_in_one_batch_only(
+        monkeypatch, django_capture_on_commit_callbacks):
+    from sijill.notifications import letters
+
+    with django_capture_on_commit_callbacks(execute=False):
+        for i in range(3):
+            _letter(_household("fr"), key=f"r{i}")
+    real = letters.pdf_render
+    calls = []
+
+    def render_while_another_printer_takes_one(htmls):
+        result = real(htmls)
+        if not calls:  # the other printer records the first letter while we render
+            other = PrintBatch.objects.create(path="letters/other.pdf", letters=1, pages=1,
+                                              sha256="0" * 64, size_bytes=1)
+            first = Notification.objects.order_by("id").first()
+            Notification.objects.filter(pk=first.pk).update(status="sent", batch=other,
+                                                            sent_at=first.created_at)
+        calls.append(1)
+        return result
+
+    monkeypatch.setattr(letters, "pdf_render", render_while_another_printer_takes_one)
+    batch = letters_print()
+    assert len(calls) == 2  # the first PDF was discarded, the batch drawn again
+    assert batch.letters == 2
+    assert sorted(Notification.objects.values_list("batch__letters", flat=True)) == [1, 2, 2]
+    assert len(list(batch_path(batch).parent.glob("*.pdf"))) == 1  # only the recorded one
