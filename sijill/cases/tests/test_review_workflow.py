@@ -203,3 +203,14 @@ def test_a_reviewer_cannot_take_another_reviewers_case_an_administrator_can(
     assert review.assigned_to == other_reviewer
     assert list(review.events.values_list("kind", flat=True)) == [
         "requested", "assigned", "assigned"]
+
+
+def test_a_retried_request_with_the_same_idempotency_key_opens_one_review(household, as_citizen):
+    with freeze_time(LATER):
+        first = as_citizen.post(f"households/{household.reference}/reviews",
+                                {"reason": "Check."}, headers={"Idempotency-Key": "rev-1"})
+        again = as_citizen.post(f"households/{household.reference}/reviews",
+                                {"reason": "Check."}, headers={"Idempotency-Key": "rev-1"})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json()["reference"] == again.json()["reference"]
+    assert ScoreReview.objects.filter(household=household).count() == 1
