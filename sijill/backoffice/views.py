@@ -34,6 +34,7 @@ from sijill.backoffice.forms import (
     SimulatorForm,
     apply_errors,
 )
+from sijill.backoffice.templatetags.bo import num, percent
 from sijill.core.errors import Conflict, NotFound, ValidationFailed
 from sijill.declaration.model import Declaration
 from sijill.dedup import services as dedup_services
@@ -380,7 +381,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     thresholds = []
     for t in (run.result or {}).get("thresholds", []):
         rows = [(f"{regions.get(r['region'], r['region'])}", r["eligible_after"],
-                 f"{r['eligible_after']:,}") for r in t.get("by_region", [])]
+                 num(r["eligible_after"])) for r in t.get("by_region", [])]
         thresholds.append({**t, "chart": charts.hbars(rows, rtl=rtl),
                            "by_region": [{**r, "name": regions.get(r["region"], r["region"])}
                                          for r in t.get("by_region", [])],
@@ -422,13 +423,13 @@ def program_simulator(request: HttpRequest, code: str) -> HttpResponse:
     by_milieu = [{**r, "name": _milieu_name(r["milieu"])} for r in result["by_milieu"]]
     by_both = [{**r, "name": regions.get(r["region"], r["region"]),
                 "milieu_name": _milieu_name(r["milieu"])} for r in result["by_region_and_milieu"]]
-    coverage = charts.hbars([(r["name"], r["coverage"] * 100, f"{r['coverage'] * 100:.1f} %")
+    coverage = charts.hbars([(r["name"], r["coverage"] * 100, percent(r["coverage"]))
                              for r in by_region], rtl=rtl, maximum=100.0)
-    cost = charts.hbars([(r["name"], r["monthly_cost"], f"{r['monthly_cost']:,} DH")
+    cost = charts.hbars([(r["name"], r["monthly_cost"], num(r["monthly_cost"]))
                          for r in by_region], rtl=rtl)
-    milieu_cov = charts.hbars([(r["name"], r["coverage"] * 100, f"{r['coverage'] * 100:.1f} %")
+    milieu_cov = charts.hbars([(r["name"], r["coverage"] * 100, percent(r["coverage"]))
                                for r in by_milieu], rtl=rtl, maximum=100.0)
-    milieu_cost = charts.hbars([(r["name"], r["monthly_cost"], f"{r['monthly_cost']:,} DH")
+    milieu_cost = charts.hbars([(r["name"], r["monthly_cost"], num(r["monthly_cost"]))
                                 for r in by_milieu], rtl=rtl)
     language = get_language() or "ar"
     return render(request, "backoffice/simulator.html", {
@@ -471,7 +472,7 @@ def notice_dashboard(request: HttpRequest) -> HttpResponse:
     counts = {s: 0 for s in wanted}
     for r in rows:
         counts[r.state] = counts.get(r.state, 0) + 1
-    chart = charts.hbars([(str(_notice_state_name(s)), n, f"{n:,}") for s, n in counts.items()],
+    chart = charts.hbars([(str(_notice_state_name(s)), n, num(n)) for s, n in counts.items()],
                          rtl=get_language_bidi())
     outbox = notice_selectors.outbox_counts(actor=actor)
     return render(request, "backoffice/notice_dashboard.html", {

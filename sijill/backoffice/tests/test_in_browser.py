@@ -102,4 +102,58 @@ def test_an_agent_signs_in_with_totp_enrols_a_person_and_sees_a_probable_duplica
     held.refresh_from_db()
     assert held.status == "enrolled" and held.person is not None
     assert held.person.idcs != original.idcs
+
+    # The receipt of a household registered at the centre, as printed (print stylesheet).
+    from sijill.accounts.auth import actor_for_user
+    from sijill.households.tests.factories import household_create
+
+    household = household_create(members=[(held.person, "head")],
+                                 actor=actor_for_user(agent_a))
+    page.goto(f"{live_server.url}/backoffice/households/{household.reference}/receipt/")
+    assert household.reference in page.locator(".receipt").inner_text()
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()  # only the receipt prints
+    shot(page, "07-receipt-print")
+    page.emulate_media(media="screen")
+    assert page.csp_violations == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+def test_an_analyst_enrols_an_authenticator_and_reads_the_simulator_in_arabic_then_french(
+        live_server, analyst, page):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from sijill.backoffice.tests.conftest import totp_now
+    from sijill.households.tests.factories import KENITRA, household_create
+    from sijill.programs.eligibility import redecide
+    from sijill.programs.models import Program
+    from sijill.scoring.services import score_household_current
+    from sijill.testing.factories import DEMO_PASSWORD
+
+    for commune in (None, None, KENITRA):
+        household = household_create(**({"commune": commune} if commune else {}))
+        score_household_current(household_id=household.pk)
+    redecide(Program.objects.get(code="asd"))
+
+    page.goto(live_server.url + "/backoffice/programs/asd/simulator/")
+    page.fill("#id_username", "analyst")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.locator("form.card button[type=submit]").click()
+    page.wait_for_url("**/sign-in/authenticator/")  # first sign-in: set up the authenticator
+    assert page.locator("svg.qr").is_visible()
+    shot(page, "11-authenticator-setup")
+    device = TOTPDevice.objects.get(user=analyst, confirmed=False)
+    page.fill("#id_code", totp_now(device))
+    page.locator("form.card button[type=submit]").click()
+    page.wait_for_url("**/programs/asd/simulator/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("svg.histogram line.threshold").count() == 1
+    shot(page, "12-simulator-ar")
+
+    page.locator("button[name=language][value=fr]").click()
+    page.wait_for_load_state()
+    html = page.locator("html")
+    assert html.get_attribute("lang") == "fr" and html.get_attribute("dir") == "ltr"
+    assert "Simulateur de ciblage" in page.locator("h1").inner_text()
+    shot(page, "13-simulator-fr")
     assert page.csp_violations == []  # type: ignore[attr-defined]
