@@ -25,6 +25,8 @@ DEMO_PROCESSES: list[tuple[str, list[str]]] = [
     ("web", ["runserver", "--noreload", "127.0.0.1:{port}"]),
     ("worker", ["db_worker", "--queue-name", "*", "--no-reload", "--interval", "0.5"]),
     ("scheduler", ["scheduler"]),
+    # The partner bodies' simulator, answering from the demo's synthetic truth (var/synthetic).
+    ("partners", ["partner_simulator", "--port", "8751"]),
 ]
 
 
