@@ -25,8 +25,6 @@ from sijill.synthetic.load import population_load
 from sijill.testing import factories
 from sijill.verification.services import verifications_start_pending
 from sijill.verification.simulator.demo import demo_partner_files
-from sijill.verification.services import verifications_start_pending
-from sijill.verification.simulator.demo import demo_partner_files
 
 DEMO_USERS = [
     ("agent.rabat", "agent", "rabat-agdal"),
@@ -44,7 +42,6 @@ DEMO_POPULATION = [
 ]
 DEMO_SEED = 2024
 CITIZEN_PROVINCE = "04.421"  # the demo citizen declares the first household loaded in Rabat
-DEMO_VERIFIED = 300  # households queued for verification with the partner simulator
 DEMO_VERIFIED = 300  # households queued for verification with the partner simulator
 
 
@@ -76,11 +73,6 @@ class Command(BaseCommand):
                                           truth_dir=truth / commune)
                 out(f"  loaded {summary.households:,} households, {summary.persons:,} persons "
                     f"of {commune} in {summary.seconds:.1f} s")
-            # The partner simulator answers from this truth (plus a school register); the first
-            # households are verified with it by the worker (the rest: verification_start).
-            out(f"  {demo_partner_files(truth):,} school enrolments for the partner simulator; "
-                f"{verifications_start_pending(limit=DEMO_VERIFIED)} households queued for "
-                "verification")
             # The partner simulator answers from this truth (plus a school register); the first
             # households are verified with it by the worker (the rest: verification_start).
             out(f"  {demo_partner_files(truth):,} school enrolments for the partner simulator; "
