@@ -29,6 +29,7 @@ urlpatterns = [
     path("discrepancies/<int:pk>/", views.discrepancy_detail, name="discrepancy_detail"),
     path("reviews/", views.review_list, name="review_list"),
     path("reviews/<str:reference>/", views.review_detail, name="review_detail"),
+    path("reviews/<str:reference>/correct/", views.review_correct, name="review_correct"),
     path("complaints/", views.complaint_list, name="complaint_list"),
     path("complaints/<str:reference>/", views.complaint_detail, name="complaint_detail"),
     # Analysts and operators

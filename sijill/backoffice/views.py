@@ -648,3 +648,61 @@ def complaint_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "form": form, "mine": complaint.assigned_to_id == actor.user_id,
         "overdue": complaint.status != "answered" and timezone.localdate() > complaint.due_on,
     })
+
+
+def _initial_from(declaration: Declaration) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Form initial values from a declaration (yes/no answers as the radio buttons' values)."""
+    from dataclasses import asdict
+
+    def plain(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: ("true" if v else "false") if isinstance(v, bool) else
+                (v.value if hasattr(v, "value") else v) for k, v in values.items()}
+
+    return plain(asdict(declaration.household)), [plain(asdict(m)) for m in declaration.members]
+
+
+@staff_page(Perm.REVIEW_DECIDE)
+@require_http_methods(["GET", "POST"])
+def review_correct(request: HttpRequest, reference: str) -> HttpResponse:
+    """The reviewer corrects the household's data: the corrected declaration becomes the next
+    version and the index is recomputed at once (cases.review_decide, decision "corrected")."""
+    from sijill.backoffice.forms import ReviewDecisionForm
+    from sijill.cases import selectors as case_selectors
+    from sijill.cases import services as case_services
+
+    actor = request.actor  # type: ignore[attr-defined]
+    review = case_selectors.review_get(actor=actor, reference=reference)
+    if review.status != "assigned" or (review.assigned_to_id != actor.user_id
+                                       and actor.role != "admin"):
+        messages.warning(request, _("Assign the review to yourself before correcting the data."))
+        return redirect("backoffice:review_detail", reference=reference)
+    view = household_services.household_read(actor=actor, reference=review.household.reference,
+                                              purpose=f"score review {reference}")
+    current = household_services.declaration_of(view.declaration)
+    household_initial, members_initial = _initial_from(current)
+    posted = request.POST if request.method == "POST" else None
+    data_form = HouseholdDataForm(posted, prefix="household", initial=household_initial)
+    if posted is not None:
+        members = _member_formset(request)
+    else:
+        members = MemberFormSet(prefix="members", initial=members_initial)
+    note = ReviewDecisionForm(posted, prefix="decision")
+    adding = posted is not None and "add_member" in posted
+    if posted is not None and not adding and data_form.is_valid() and members.is_valid() \
+            and note.is_valid():
+        try:
+            declaration = Declaration.from_dict({
+                "household": {k: data_form.cleaned_data[k] for k in data_form.fields},
+                "members": [m.record() for m in members.forms if m.cleaned_data]})
+            case_services.review_decide(
+                actor=actor, reference=reference, decision="corrected",
+                note=note.cleaned_data["note"],
+                correction=case_services.Correction(declaration=declaration))
+        except (ValidationFailed, Conflict) as exc:
+            _household_errors(exc, note, data_form, members)
+        else:
+            messages.success(request, _("The data is corrected and the index recomputed."))
+            return redirect("backoffice:review_detail", reference=reference)
+    return render(request, "backoffice/review_correct.html",
+                  {"review": review, "view": view, "data_form": data_form, "members": members,
+                   "note": note})

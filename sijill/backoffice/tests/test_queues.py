@@ -78,3 +78,33 @@ def test_an_agent_answers_a_complaint_of_their_province(agent_a, agent_b):
     assert answer.status_code == 302
     complaint = Complaint.objects.get(reference=reference)
     assert complaint.status == "answered" and complaint.assigned_to == agent_a
+
+
+def test_a_reviewer_corrects_the_data_and_the_index_is_recomputed(reviewer):
+    from sijill.households.models import Household
+
+    household = household_create()
+    reference = matrix_cases(household.reference)["review_ref"]
+    client = signed_in(reviewer)
+    url = f"/backoffice/reviews/{reference}/correct/"
+    assert client.get(url).status_code == 302  # not assigned yet: back to the review
+    client.post(f"/backoffice/reviews/{reference}/", {"action": "assign"})
+    page = client.get(url)
+    assert page.status_code == 200
+    data = {}
+    for form in (page.context["data_form"], *page.context["members"].forms):
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            if value is not None:
+                data[form.add_prefix(name)] = value
+    management = page.context["members"].management_form
+    data.update({management.add_prefix(k): v for k, v in management.initial.items()})
+    data["household-cars"] = 2
+    data["decision-note"] = "Two cars seen in the vehicle registry."
+    answer = client.post(url, data)
+    assert answer.status_code == 302, [f.errors for f in (page.context["data_form"],)]
+    review = ScoreReview.objects.get(reference=reference)
+    household = Household.objects.get(pk=household.pk)
+    assert review.decision == "corrected" and review.new_version == household.current_version
+    assert review.new_score is not None
+    assert household.versions.get(version=household.current_version).cars == 2
