@@ -273,6 +273,19 @@ def _record_failure(n: Notification, error: str, *, permanent: bool) -> None:
             n.next_attempt_at = timezone.now() + backoff(n.attempts)
             transaction.on_commit(lambda: _schedule(n))
         n.save(update_fields=["status", "next_attempt_at", "secret_body", "last_error"])
+        if n.status == Status.FAILED:
+            _fall_back_to_a_letter(n)
+
+
+def _fall_back_to_a_letter(n: Notification) -> Notification | None:
+    """A notice to a household that could not go by SMS or e-mail goes by post (same content,
+    key "<key>:letter"), so it is never lost; a one-time code has no such fallback."""
+    if n.kind == Kind.ONE_TIME_CODE or n.household_id is None or n.channel == Channel.LETTER:
+        return None
+    household = (Household.objects.select_related("declarant", "commune")
+                 .get(pk=n.household_id))
+    return notice_queue(kind=n.kind, household=household, person=n.person, context=n.context,
+                        key=f"{n.key}:letter", channel=Channel.LETTER, language=n.language)
 
 
 def notification_send(*, notification_id: int, now: datetime | None = None) -> str:

@@ -175,3 +175,21 @@ def test_a_one_time_code_not_sent_in_time_is_never_sent(
     n.refresh_from_db()
     assert n.status == "expired" and n.secret_body == ""
     assert gateway.delivered == []
+
+
+def test_a_household_notice_the_gateway_refuses_goes_by_post_instead(
+        gateway, django_capture_on_commit_callbacks):
+    from sijill.households.tests.factories import household_create
+    from sijill.notifications.letters import letters_print
+
+    household = household_create()
+    gateway.fail(1, status=422)
+    with django_capture_on_commit_callbacks(execute=True):
+        sms = notice_queue(kind="index_notice", household=household, key="idx",
+                           context={"index": "9.1", "review_until": "01/01/2027"})
+    sms.refresh_from_db()
+    assert sms.status == "failed"
+    letter = Notification.objects.get(key="idx:letter")
+    assert (letter.channel, letter.status, letter.reference) == ("letter", "queued",
+                                                                 household.reference)
+    assert letters_print().letters == 1
