@@ -56,7 +56,7 @@ def add_scores(n: int, *, seed: int = 11) -> None:
         "value": np.round(rng.normal(9.9, 0.55, n), 7), "provisional": rng.random(n) < 0.3,
         "provisional_variables": "[]", "milieu": "urban", "region": "04", "constant": 0.0,
         "region_term": 0.0, "values": "[]", "contributions": "[]", "verified_by": "{}",
-        "inputs": "{}", "computed_at": "2025-03-01T10:00:00+00:00"})
+        "inputs": "{}", "computed_at": "2025-03-01T10:00:00+00:00", "basis": 0})
     buf = io.BytesIO()
     frame.write_csv(buf, include_header=False)
     cols = ", ".join(f'"{c}"' for c in frame.columns)

@@ -143,79 +143,98 @@ def _in_list(ids: Sequence[int]) -> str:
     return ", ".join(str(int(i)) for i in ids)
 
 
-def _scored(ids: Sequence[int] | None, join: str = "") -> str:
-    """FROM/WHERE of registered households with a current index, left-joined with the
-    program's current decision `c` (parameters: formula, program)."""
-    statuses = ", ".join(f"'{s}'" for s in selectors.REGISTERED)
-    where = f"h.status IN ({statuses}) AND h.current_version > 0"
-    if ids is not None:
-        where += f" AND h.id IN ({_in_list(ids) or 'NULL'})"
-    return (" FROM households_household h JOIN households_declarationversion d"  # noqa: S608
-            " ON d.household_id = h.id AND d.version = h.current_version"
-            " JOIN scoring_score s ON s.declaration_id = d.id AND s.formula_id = %(formula)s"
-            # the current score: the highest verification basis (scoring.models.Score.basis)
-            " AND NOT EXISTS (SELECT 1 FROM scoring_score s2 WHERE s2.declaration_id = d.id"
-            " AND s2.formula_id = s.formula_id AND s2.basis > s.basis)"
-            " LEFT JOIN programs_eligibilitydecision c ON c.program_id = %(program)s"
-            f" AND c.household_id = h.id AND c.current{join}"
-            f" WHERE {where}")
-
-
 def _temp(name: str, columns: str) -> str:
     suffix = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
     return f"CREATE TEMP TABLE {name} ({columns}){suffix}"
 
 
-def _load_conditions(cur: Any, frame: pl.DataFrame) -> None:
-    json_type = "jsonb" if connection.vendor == "postgresql" else "text"
-    cur.execute(_temp("programs_tmp_cond", f"household_id bigint PRIMARY KEY,"
-                                           f" conditions {json_type}, met boolean"))
+DECISIONS_SCHEMA = {
+    "household_id": pl.Int64, "old_id": pl.Int64, "previous_eligible": pl.Boolean,
+    "old_score_ok": pl.Boolean, "old_met": pl.Boolean, "old_score_id": pl.Int64,
+    "old_hash": pl.Utf8, "old_version": pl.Int64, "old_threshold": pl.Float64,
+    "old_comparison": pl.Utf8}
+NEW_SCHEMA = {
+    "household_id": pl.Int64, "score_id": pl.Int64, "score_value": pl.Float64,
+    "provisional": pl.Boolean, "declaration_version": pl.Int64, "conditions_met": pl.Boolean,
+    "score_ok": pl.Boolean, "eligible": pl.Boolean, "old_id": pl.Int64,
+    "previous_eligible": pl.Boolean, "reason": pl.Utf8}
+
+
+def _current_decisions(program: Program, ids: Sequence[int] | None) -> pl.DataFrame:
+    where = "program_id = %s AND current"
+    if ids is not None:
+        where += f" AND household_id IN ({_in_list(ids) or 'NULL'})"
+    return selectors.frame(
+        "SELECT household_id, id, eligible, score_ok, conditions_met, score_id,"  # noqa: S608
+        " conditions_hash, declaration_version, threshold, comparison"
+        f" FROM programs_eligibilitydecision WHERE {where}", [program.pk], DECISIONS_SCHEMA)
+
+
+def _data_changed(cur: Any, program: Program) -> pl.DataFrame:
+    """Households whose conditions were run and give other results than their decision's."""
+    text = "::text" if connection.vendor == "postgresql" else ""
+    cur.execute("SELECT t.household_id FROM programs_tmp_cond t"  # noqa: S608
+                " JOIN programs_eligibilitydecision c ON c.program_id = %s"
+                " AND c.household_id = t.household_id AND c.current"
+                f" WHERE t.conditions{text} <> c.conditions{text}", [program.pk])
+    return pl.DataFrame({"household_id": [r[0] for r in cur.fetchall()]},
+                        schema={"household_id": pl.Int64}).with_columns(
+        data_changed=pl.lit(True))
+
+
+def _load(cur: Any, table: str, frame: pl.DataFrame) -> None:
     if not frame.height:
         return
     if connection.vendor == "postgresql":
         buf = io.BytesIO()
-        frame.write_csv(buf, include_header=False)
-        with cur.cursor.copy("COPY programs_tmp_cond FROM STDIN (FORMAT csv)") as copy:
+        frame.write_csv(buf, include_header=False, null_value="")
+        with cur.cursor.copy(f"COPY {table} FROM STDIN (FORMAT csv)") as copy:
             copy.write(buf.getvalue())
     else:
-        cur.executemany("INSERT INTO programs_tmp_cond VALUES (%s, %s, %s)",
+        marks = ", ".join(["%s"] * frame.width)
+        cur.executemany(f"INSERT INTO {table} VALUES ({marks})",  # noqa: S608
                         list(frame.iter_rows()))
 
 
 def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
              reason: str | None = None, recheck: bool = False,
-             today: date | None = None) -> Outcome:
+             today: date | None = None, scores: pl.DataFrame | None = None) -> Outcome:
     """Decide `program` for the given households (default: every registered household).
 
-    Set-based: (1) the households whose conditions must run (no decision, a new declaration
-    version, new conditions, or `recheck`) are read by id and their conditions evaluated
-    (vectorised) into a temporary table; (2) one statement computes every household's new
-    outcome from its current index and the threshold, keeping only those whose score, outcome
-    or conditions changed (or whose conditions are new); (3) their current decision loses its
-    flag and the new ones are inserted. A threshold change thus writes only the households
-    whose outcome changes; the others' decisions stand (same result under the new rules)."""
+    (1) The households' current index (`scores`, one read shared by `redecide_all`) and the
+    program's current decisions are read as two frames (COPY on PostgreSQL) and joined in
+    Polars; (2) the conditions run only where they must (no decision, a new declaration
+    version, new conditions, or `recheck`), vectorised, into a temporary table; (3) the new
+    outcomes are computed in Polars and only the rows whose score, outcome or conditions
+    changed (or whose conditions are new) are written: loaded by COPY into a temporary table,
+    their current decision loses its flag, the new ones are inserted by one INSERT … SELECT. A
+    threshold change thus reads the registry once and writes only the households whose outcome
+    changes; the others' decisions stand (same result under the new rules)."""
     today = today or timezone.localdate()
     now = timezone.now()
     ids = list(household_ids) if household_ids is not None else None
     chash = conditions_hash(program.conditions)
-    cmp = "<" if program.comparison == "<" else "<="
     pg = connection.vendor == "postgresql"
-    text = "::text" if pg else ""
-    differs = "IS DISTINCT FROM" if pg else "IS NOT"
     out = Outcome(program=program.code)
     params: dict[str, Any] = {
-        "formula": selectors.active_formula_id() or 0, "program": program.pk, "hash": chash,
-        "threshold": program.threshold, "comparison": program.comparison,
-        "rules_version": program.rules_version, "now": now, "fallback": reason or "recheck",
+        "program": program.pk, "hash": chash, "threshold": program.threshold,
+        "comparison": program.comparison, "rules_version": program.rules_version, "now": now,
     }
     with transaction.atomic(), connection.cursor() as cur:
         _lock(program)
-        need_sql = "SELECT h.id" + _scored(ids)
-        if not recheck:
-            need_sql += (" AND (c.id IS NULL OR c.declaration_version <> h.current_version"
-                         " OR c.conditions_hash <> %(hash)s)")
-        cur.execute(need_sql + " ORDER BY h.id", params)
-        need = [r[0] for r in cur.fetchall()]
+        if scores is None:
+            scores = selectors.current_scores(ids)
+        decisions = _current_decisions(program, ids)
+        frame = scores.filter(pl.col("score_id").is_not_null()).join(
+            decisions, on="household_id", how="left")
+        if recheck:
+            need_rows = frame
+        else:
+            need_rows = frame.filter(
+                pl.col("old_id").is_null()
+                | (pl.col("old_version") != pl.col("current_version")).fill_null(False)
+                | (pl.col("old_hash") != chash).fill_null(False))
+        need = need_rows["household_id"].sort().to_list()
         if program.conditions and need:
             evaluated = _evaluate(program, need, today)
             out.evaluated = evaluated.height
@@ -224,66 +243,81 @@ def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
                                       "new_met": [True] * len(need)},
                                      schema={"household_id": pl.Int64, "new_conditions": pl.Utf8,
                                              "new_met": pl.Boolean})
-        _load_conditions(cur, evaluated)
-        met = "CASE WHEN t.household_id IS NOT NULL THEN t.met ELSE c.conditions_met END"
-        cur.execute(
-            "CREATE TEMP TABLE programs_tmp_new" + (" ON COMMIT DROP" if pg else "") +  # noqa: S608
-            " AS SELECT * FROM (SELECT h.id AS household_id, s.id AS score_id,"  # noqa: S608
-            " s.value AS score_value, s.provisional AS provisional,"
-            " h.current_version AS declaration_version,"
-            " CASE WHEN t.household_id IS NOT NULL THEN t.conditions ELSE c.conditions END"
-            " AS conditions,"
-            f" {met} AS conditions_met,"
-            f" (s.value {cmp} %(threshold)s) AS score_ok,"
-            f" (s.value {cmp} %(threshold)s AND {met}) AS eligible,"
-            " c.id AS old_id, c.eligible AS previous_eligible, c.score_ok AS old_score_ok,"
-            " c.score_id AS old_score_id, c.conditions_hash AS old_hash,"
-            " c.threshold AS old_threshold, c.comparison AS old_comparison,"
-            " (t.household_id IS NOT NULL AND c.id IS NOT NULL"
-            f" AND t.conditions{text} <> c.conditions{text}) AS data_changed"
-            + _scored(ids, " LEFT JOIN programs_tmp_cond t ON t.household_id = h.id") +
-            ") x"
-            f" WHERE old_id IS NULL OR old_score_id {differs} score_id OR old_hash <> %(hash)s"
-            " OR data_changed OR old_score_ok <> score_ok OR previous_eligible <> eligible",
-            params)
-        cur.execute("UPDATE programs_eligibilitydecision SET current = false WHERE id IN"
-                    " (SELECT old_id FROM programs_tmp_new WHERE old_id IS NOT NULL)")
-        cur.execute(
-            "INSERT INTO programs_eligibilitydecision (program_id, household_id, current,"  # noqa: S608
-            " eligible, score_ok, conditions_met, score_id, score_value, provisional, threshold,"
-            " comparison, rules_version, conditions_hash, declaration_version, conditions,"
-            " reason, previous_eligible, decided_at)"
-            " SELECT %(program)s, household_id, true, eligible, score_ok, conditions_met,"
-            " score_id, score_value, provisional, %(threshold)s, %(comparison)s,"
-            " %(rules_version)s, %(hash)s, declaration_version, conditions,"
-            f" CASE WHEN old_id IS NULL THEN 'first' WHEN old_score_id {differs} score_id"
-            " THEN 'score'"
-            " WHEN old_hash <> %(hash)s THEN 'rules' WHEN data_changed THEN 'data'"
-            " WHEN old_threshold <> %(threshold)s OR old_comparison <> %(comparison)s"
-            " THEN 'rules' ELSE %(fallback)s END,"
-            " previous_eligible, %(now)s FROM programs_tmp_new", params)
-        out.written = cur.rowcount
-        cur.execute("SELECT household_id, eligible FROM programs_tmp_new"
-                    " WHERE (previous_eligible IS NULL AND eligible)"
-                    " OR previous_eligible <> eligible ORDER BY household_id")
-        out.changes = [(int(h), bool(e)) for h, e in cur.fetchall()]
+        json_type = "jsonb" if pg else "text"
+        cur.execute(_temp("programs_tmp_cond", f"household_id bigint PRIMARY KEY,"
+                                               f" conditions {json_type}, met boolean"))
+        _load(cur, "programs_tmp_cond", evaluated)
+        changed_data = _data_changed(cur, program) if evaluated.height else None
+        frame = frame.join(evaluated.select("household_id", "new_met").with_columns(
+            evaluated=pl.lit(True)), on="household_id", how="left")
+        if changed_data is not None and changed_data.height:
+            frame = frame.join(changed_data, on="household_id", how="left")
+        else:
+            frame = frame.with_columns(data_changed=pl.lit(None, dtype=pl.Boolean))
+        value, threshold = pl.col("score_value"), program.threshold
+        score_ok = (value < threshold) if program.comparison == "<" else (value <= threshold)
+        frame = frame.with_columns(
+            data_changed=pl.col("data_changed").fill_null(False),
+            conditions_met=pl.when(pl.col("evaluated").fill_null(False))
+            .then(pl.col("new_met")).otherwise(pl.col("old_met")),
+            score_ok=score_ok,
+        ).with_columns(eligible=pl.col("score_ok") & pl.col("conditions_met"))
+        score_moved = pl.col("old_score_id").ne_missing(pl.col("score_id"))
+        new_rules = (pl.col("old_hash") != chash).fill_null(False)
+        written = frame.filter(
+            pl.col("old_id").is_null() | score_moved | new_rules | pl.col("data_changed")
+            | (pl.col("old_score_ok") != pl.col("score_ok")).fill_null(False)
+            | (pl.col("previous_eligible") != pl.col("eligible")).fill_null(False),
+        ).with_columns(reason=pl.when(pl.col("old_id").is_null()).then(pl.lit("first"))
+                       .when(score_moved).then(pl.lit("score"))
+                       .when(new_rules).then(pl.lit("rules"))
+                       .when(pl.col("data_changed")).then(pl.lit("data"))
+                       .when((pl.col("old_threshold") != threshold).fill_null(False)
+                             | (pl.col("old_comparison") != program.comparison)
+                             .fill_null(False)).then(pl.lit("rules"))
+                       .otherwise(pl.lit(reason or "recheck")),
+                       declaration_version=pl.col("current_version"),
+                       ).select(list(NEW_SCHEMA)).cast(NEW_SCHEMA)  # type: ignore[arg-type]
+        cur.execute(_temp("programs_tmp_new", "household_id bigint, score_id bigint,"
+                          " score_value double precision, provisional boolean,"
+                          " declaration_version integer, conditions_met boolean,"
+                          " score_ok boolean, eligible boolean, old_id bigint,"
+                          " previous_eligible boolean, reason varchar(10)"))
+        _load(cur, "programs_tmp_new", written)
+        if written.height:
+            cur.execute("UPDATE programs_eligibilitydecision SET current = false WHERE id IN"
+                        " (SELECT old_id FROM programs_tmp_new WHERE old_id IS NOT NULL)")
+            cur.execute(
+                "INSERT INTO programs_eligibilitydecision (program_id, household_id, current,"
+                " eligible, score_ok, conditions_met, score_id, score_value, provisional,"
+                " threshold, comparison, rules_version, conditions_hash, declaration_version,"
+                " conditions, reason, previous_eligible, decided_at)"
+                " SELECT %(program)s, n.household_id, true, n.eligible, n.score_ok,"
+                " n.conditions_met, n.score_id, n.score_value, n.provisional, %(threshold)s,"
+                " %(comparison)s, %(rules_version)s, %(hash)s, n.declaration_version,"
+                " COALESCE(t.conditions, c.conditions), n.reason, n.previous_eligible, %(now)s"
+                " FROM programs_tmp_new n"
+                " LEFT JOIN programs_tmp_cond t ON t.household_id = n.household_id"
+                " LEFT JOIN programs_eligibilitydecision c ON c.id = n.old_id", params)
+            out.written = written.height
+        moved = written.filter(pl.col("previous_eligible").is_null() & pl.col("eligible")
+                               | (pl.col("previous_eligible") != pl.col("eligible"))
+                               .fill_null(False)).sort("household_id")
+        out.changes = [(int(h), bool(e)) for h, e in
+                       moved.select("household_id", "eligible").iter_rows()]
         cur.execute("DROP TABLE programs_tmp_new")
         cur.execute("DROP TABLE programs_tmp_cond")
-        _leave(cur, program, ids, params, out)
+        gone = decisions.filter(pl.col("old_score_id").is_not_null()).join(
+            scores.select("household_id"), on="household_id", how="anti")
+        _leave(cur, [(int(i), int(h), bool(e)) for i, h, e in gone.select(
+            "old_id", "household_id", "previous_eligible").iter_rows()], params, out)
     return out
 
 
-def _leave(cur: Any, program: Program, ids: Sequence[int] | None, params: dict[str, Any],
+def _leave(cur: Any, gone: list[tuple[int, int, bool]], params: dict[str, Any],
            out: Outcome) -> None:
-    """Households that left the registry get a final not-eligible decision (once)."""
-    statuses = ", ".join(f"'{s}'" for s in selectors.REGISTERED)
-    where = ("c.program_id = %(program)s AND c.current AND c.score_id IS NOT NULL"
-             f" AND NOT (h.status IN ({statuses}) AND h.current_version > 0)")
-    if ids is not None:
-        where += f" AND h.id IN ({_in_list(ids) or 'NULL'})"
-    cur.execute("SELECT c.id, c.household_id, c.eligible FROM programs_eligibilitydecision c"  # noqa: S608
-                f" JOIN households_household h ON h.id = c.household_id WHERE {where}", params)
-    gone = cur.fetchall()
+    """Households that left the registry (cancelled, rejected) get a final not-eligible
+    decision, once (`gone`: their current decision's id, household, eligible)."""
     if not gone:
         return
     old = [g[0] for g in gone]
@@ -307,5 +341,8 @@ def redecide_all(*, household_ids: Sequence[int] | None = None, reason: str | No
     """Decide every program that still decides (not closed)."""
     programs = list(Program.objects.filter(status__in=DECIDED_STATUSES).order_by("pk"))
     with transaction.atomic():
-        return [redecide(p, household_ids=household_ids, reason=reason, recheck=recheck)
-                for p in programs]
+        # The registry's current indexes are read once for every program.
+        scores = selectors.current_scores(list(household_ids)
+                                          if household_ids is not None else None)
+        return [redecide(p, household_ids=household_ids, reason=reason, recheck=recheck,
+                         scores=scores) for p in programs]
