@@ -120,3 +120,33 @@ def test_the_admin_is_for_super_users_and_its_password_form_is_the_staff_sign_in
     analyst.save()
     refused = signed_in(analyst).get("/admin/")
     assert refused.status_code == 302
+
+
+def test_a_signed_in_agent_replaces_the_authenticator(agent_a):
+    client = signed_in(agent_a)
+    old = TOTPDevice.objects.get(user=agent_a, confirmed=True)
+    page = client.get("/backoffice/account/authenticator/")
+    assert page.status_code == 200 and "<svg" in page.content.decode()
+    new = TOTPDevice.objects.get(user=agent_a, confirmed=False)
+    answer = client.post("/backoffice/account/authenticator/", {"code": totp_now(new)})
+    assert answer.status_code == 302
+    assert list(TOTPDevice.objects.filter(user=agent_a).values_list("pk", flat=True)) == [new.pk]
+    assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+    assert client.get("/backoffice/").status_code == 200  # still signed in, with the new one
+
+
+def test_sign_in_ignores_a_next_address_on_another_site(agent_a):
+    device = TOTPDevice.objects.create(user=agent_a, name="phone", confirmed=True)
+    client = Client()
+    _password(client, "agent-a", next="https://evil.example/")
+    answer = client.post("/backoffice/sign-in/code/", {"code": totp_now(device)})
+    assert answer["Location"] == "/backoffice/"
+
+
+def test_the_pages_come_in_arabic_by_default_and_in_french_on_request(agent_a):
+    client = signed_in(agent_a)
+    arabic = client.get("/backoffice/").content.decode()
+    assert 'lang="ar" dir="rtl"' in arabic
+    client.cookies["django_language"] = "fr"
+    french = client.get("/backoffice/").content.decode()
+    assert 'lang="fr" dir="ltr"' in french
