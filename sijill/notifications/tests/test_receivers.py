@@ -49,12 +49,21 @@ def test_other_rescoring_reasons_send_no_index_notice(reason,
     assert not Notification.objects.exists()
 
 
-def test_an_update_and_a_review_each_send_an_index_notice(django_capture_on_commit_callbacks):
+@pytest.mark.parametrize("reason", ["update", "review"])
+def test_an_update_or_a_review_sends_the_index_notice(reason,
+                                                       django_capture_on_commit_callbacks):
     household, score = scored_household()
     with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, score, reason)
+    notice = Notification.objects.get(kind="index_notice")
+    assert (notice.status, notice.context["reason"]) == ("sent", reason)
+
+
+def test_one_score_is_notified_once_whatever_the_reasons(django_capture_on_commit_callbacks):
+    household, score = scored_household()
+    with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, score, "registration")
         _scored(household, score, "update")
-        _scored(household, score, "review")
-    # One score: one notice (the key is the score); a new score would send a new one.
     assert Notification.objects.filter(kind="index_notice").count() == 1
 
 
