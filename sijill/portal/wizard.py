@@ -241,6 +241,26 @@ def declaration_from(state: dict[str, Any]) -> Declaration:
     })
 
 
+def step_of_field(field: str) -> str:
+    """The step of the wizard where a field the households service reports is answered."""
+    if field in ("commune", "milieu", "address", "notice_language"):
+        return "place"
+    if field.startswith("household."):
+        return "dwelling" if field.split(".", 1)[1] in DWELLING_FIELDS else "assets"
+    if field in ("members", "declarant_idcs") or field.endswith(".idcs"):
+        return "members" if field != "members" else "people"
+    if field.startswith("members."):
+        return "people"
+    return "review"
+
+
+def _fixes(error: SijillError) -> list[tuple[Any, str]]:
+    """Links to the steps holding the fields an error names, in the wizard's order."""
+    steps = {step_of_field(f.field) for f in error.fields} - {"review"}
+    labels = dict(STEPS)
+    return [(labels[s], wizard_url(s)) for s in STEP_NAMES if s in steps]
+
+
 def _complete(state: dict[str, Any]) -> str | None:
     """The first step not filled in yet, if any."""
     if not state["place"]:
@@ -259,6 +279,7 @@ def _review(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
     if missing:
         return redirect("portal:wizard_step", step=missing)
     errors: list[str] = []
+    fixes: list[tuple[Any, str]] = []
     change = ChangeForm(request.POST or None) if state["mode"] == "update" else None
     if request.method == "POST":
         if "back" in request.POST:
@@ -296,7 +317,7 @@ def _review(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
             else:
                 errors = [_("Say what changed.")]
         except SijillError as error:
-            errors = error_messages(error)
+            errors, fixes = error_messages(error), _fixes(error)
         except (KeyError, ValueError):
             errors = [_("Some answers are missing: go back through the steps.")]
         else:
@@ -306,7 +327,8 @@ def _review(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
     place = state["place"]
     commune_name = dict(c for _p, group in _communes() for c in group).get(place["commune"], "")
     return render(request, "portal/wizard_review.html", _context(
-        state, "review", errors=errors, place=place, commune_name=commune_name, change=change,
+        state, "review", errors=errors, fixes=fixes, place=place, commune_name=commune_name,
+        change=change,
         members=list(zip(state["members"], _people_labels(state), strict=False)),
         household=_household_labels(state)), status=422 if errors else 200)
 

@@ -122,3 +122,32 @@ def test_a_citizen_declares_a_change(client, sent_codes, immediate_tasks):
     assert household.current_version == 2
     from sijill.cases.models import ChangeDeclaration
     assert ChangeDeclaration.objects.get(household=household).kind == "purchase"
+
+
+def test_an_error_of_the_households_service_links_to_its_step(client, sent_codes):
+    from sijill.households.models import RolloutWindow
+
+    me = person_create()
+    child = person_create(birth_date=me.birth_date.replace(year=me.birth_date.year + 25))
+    sign_in(client, me.idcs, sent_codes)
+    # The head is declared twice: only the households service sees it, on the last step.
+    client.get("/me/register/")
+    client.post("/me/declaration/place/", {"commune": RABAT, "milieu": "urban",
+                                           "address": "1 rue", "notice_language": "fr"})
+    client.post("/me/declaration/members/", {
+        "m-TOTAL_FORMS": "1", "m-INITIAL_FORMS": "0", "m-MIN_NUM_FORMS": "0",
+        "m-MAX_NUM_FORMS": "30", "m-0-idcs": child.idcs,
+        "m-0-birth_date": child.birth_date.isoformat()})
+    client.post("/me/declaration/people/", _people_post([
+        member_data(me.idcs, "head"), member_data(child.idcs, "head")]))
+    from sijill.portal.forms import DWELLING_FIELDS
+    data = household_data()
+    client.post("/me/declaration/dwelling/",
+                _flat({k: v for k, v in data.items() if k in DWELLING_FIELDS}))
+    client.post("/me/declaration/assets/",
+                _flat({k: v for k, v in data.items() if k not in DWELLING_FIELDS}))
+    response = client.post("/me/declaration/review/", {"send": "1"})
+    assert response.status_code == 422
+    assert 'href="/me/declaration/people/"' in response.content.decode()
+    assert not Household.objects.filter(declarant=me).exists()
+    assert RolloutWindow.objects.exists()
