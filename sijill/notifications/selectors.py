@@ -143,7 +143,10 @@ def notice_deadlines(*, states: tuple[str, ...] = (DeadlineState.AT_RISK, Deadli
             .filter(registered_at__isnull=False))
     wants_sent = bool({DeadlineState.ON_TIME, DeadlineState.LATE} & set(states))
     if not wants_sent:
-        rows = rows.filter(notice_sent_at__isnull=True)
+        # Only registrations still in flight can be waiting for their first notice (a notified
+        # one had it): the scan stays small at national scale.
+        rows = rows.filter(status__in=[Household.Status.SUBMITTED, Household.Status.VERIFYING,
+                                       Household.Status.SCORED], notice_sent_at__isnull=True)
     if set(states) <= {DeadlineState.AT_RISK, DeadlineState.MISSED}:
         rows = rows.filter(registered_at__lte=now - timedelta(days=days - AT_RISK_DAYS))
     out: list[Deadline] = []
