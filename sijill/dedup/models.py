@@ -3,7 +3,8 @@ queue), and pairs decided distinct (never proposed again).
 
 Integrity in the database:
 - at most one run pending or running at a time (partial unique index);
-- a cluster member appears once per cluster;
+- a cluster member appears once per cluster, and a person in one cluster per run (a retried
+  run cannot store its clusters twice);
 - a distinct pair is stored once, lower person id first (check + unique).
 """
 
@@ -36,6 +37,11 @@ class DedupRun(models.Model):
     seconds = models.JSONField(default=dict, help_text="Time per stage.")
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    attempt = models.PositiveSmallIntegerField(
+        default=0, help_text="Executions started (a run whose worker died is taken over).")
+    worker = models.CharField(max_length=120, blank=True, help_text="host:pid of the attempt.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="Last sign of life of the attempt.")
     created_by = models.CharField(max_length=60)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -100,6 +106,8 @@ class ClusterMember(models.Model):
     cluster = models.ForeignKey(DuplicateCluster, on_delete=models.PROTECT,
                                 related_name="members")
     person = models.ForeignKey("population.Person", on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(DedupRun, on_delete=models.PROTECT, related_name="+",
+                            help_text="The cluster's run (a person is in one cluster per run).")
     match_weight = models.FloatField(help_text="Best match weight to another member.")
     match_probability = models.FloatField()
 
@@ -107,6 +115,9 @@ class ClusterMember(models.Model):
         ordering = ["cluster", "-match_weight", "id"]
         constraints = [
             models.UniqueConstraint(fields=["cluster", "person"], name="dedup_member_once"),
+            # A retried run (its worker died, or two workers raced) cannot store a person's
+            # cluster twice.
+            models.UniqueConstraint(fields=["run", "person"], name="dedup_member_once_per_run"),
         ]
 
     def __str__(self) -> str:

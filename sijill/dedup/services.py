@@ -19,7 +19,10 @@ Every decision is audited, in the same transaction.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Iterable
+from datetime import timedelta
 from itertools import combinations
 from typing import Any
 
@@ -54,6 +57,7 @@ def run_start(*, actor: Actor, params: linkage.LinkageParams | None = None,
     if not 0 < params.threshold < 1:
         raise ValidationFailed.single("threshold", "out_of_range",
                                       _("The threshold is a probability between 0 and 1."))
+    runs_recover(actor=actor, enqueue=enqueue)  # a run whose worker died does not block
     try:
         with transaction.atomic():
             run = DedupRun.objects.create(parameters=params.as_json(), created_by=actor.label)
@@ -74,46 +78,171 @@ def _enqueue(task: Any, run_id: int) -> None:
     DedupRun.objects.filter(pk=run_id, task_id="").update(task_id=str(result.id)[:64])
 
 
-def _progress(run_id: int, stage: str, fraction: float) -> None:
-    DedupRun.objects.filter(pk=run_id).update(stage=stage, progress=max(0.0, min(1.0, fraction)))
+#: A running attempt that gave no sign of life for this long is taken to be dead (its worker was
+#: killed, the machine restarted). Signs of life come at every stage; on a loaded machine a 1M
+#: register's prediction has taken 4 minutes, so the margin is wide.
+STALE_AFTER = timedelta(minutes=30)
+#: Attempts of one run before it is left failed.
+MAX_ATTEMPTS = 3
+
+
+class Superseded(Exception):
+    """This attempt was declared dead and the run handed to another: stop without writing."""
+
+
+def this_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+def _worker_is_dead(worker: str) -> bool:
+    """True only when the worker ran on this host and its process is gone."""
+    host, _sep, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def run_is_stale(run: DedupRun, *, now: Any = None) -> bool:
+    """A running run whose worker died: its process is gone (same host), or no sign of life for
+    `STALE_AFTER`."""
+    if run.status != DedupRun.Status.RUNNING:
+        return False
+    now = now or timezone.now()
+    seen = run.heartbeat_at or run.started_at or run.created_at
+    return _worker_is_dead(run.worker) or seen < now - STALE_AFTER
+
+
+def _progress(run_id: int, attempt: int, stage: str, fraction: float) -> None:
+    """Record the stage (a sign of life); stop if the run was handed to another attempt."""
+    updated = DedupRun.objects.filter(pk=run_id, attempt=attempt,
+                                      status=DedupRun.Status.RUNNING).update(
+        stage=stage, progress=max(0.0, min(1.0, fraction)), heartbeat_at=timezone.now())
+    if not updated:
+        raise Superseded(f"dedup run {run_id}: attempt {attempt} was superseded")
 
 
 def run_execute(run_id: int, *, spark: Any = None) -> DedupRun:
-    """Execute a pending run (the task body; also `manage.py dedup_run`). Safe to call again on a
-    finished run: it returns it unchanged."""
+    """Execute a pending run (the task body; also `manage.py dedup_run`). Safe to call again: a
+    finished run is returned unchanged, a run another live worker is executing too; a run whose
+    worker died (`run_is_stale`) is taken over as a new attempt. Clusters are written in one
+    transaction by the attempt that still owns the run, and the database refuses a person twice
+    in one run's clusters, so a retry never duplicates them."""
     with transaction.atomic():
         run = DedupRun.objects.select_for_update().get(pk=run_id)
         if run.status in (DedupRun.Status.DONE, DedupRun.Status.FAILED):
             return run
+        if run.status == DedupRun.Status.RUNNING and not run_is_stale(run):
+            return run
+        if run.attempt >= MAX_ATTEMPTS:
+            run.status = DedupRun.Status.FAILED
+            run.error = f"gave up after {run.attempt} attempts (worker died)"
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "error", "finished_at"])
+            return run
         run.status = DedupRun.Status.RUNNING
-        run.started_at = timezone.now()
-        run.stage = "read"
-        run.save(update_fields=["status", "started_at", "stage"])
+        run.attempt += 1
+        run.worker = this_worker()
+        run.started_at = run.heartbeat_at = timezone.now()
+        run.stage, run.progress = "read", 0.0
+        run.save(update_fields=["status", "attempt", "worker", "started_at", "heartbeat_at",
+                                "stage", "progress"])
+    attempt = run.attempt
     try:
         params = linkage.LinkageParams(**run.parameters)
         frame = sources.register_frame()
-        _progress(run_id, "read", 0.05)
+        _progress(run_id, attempt, "read", 0.05)
         if frame.height < 2:
             result = None
         else:
             result = linkage.deduplicate(
                 frame, params, exclude_pairs=_distinct_pairs_frame(), spark=spark,
-                progress=lambda stage, f: _progress(run_id, stage, 0.05 + 0.85 * f))
-        _progress(run_id, "save", 0.92)
+                progress=lambda stage, f: _progress(run_id, attempt, stage, 0.05 + 0.85 * f))
+        _progress(run_id, attempt, "save", 0.92)
         with transaction.atomic():
             run = DedupRun.objects.select_for_update().get(pk=run_id)
+            if run.attempt != attempt or run.status != DedupRun.Status.RUNNING:
+                raise Superseded(f"dedup run {run_id}: attempt {attempt} was superseded")
             _save_result(run, result)
             run.status = DedupRun.Status.DONE
             run.stage = "done"
             run.progress = 1.0
             run.finished_at = timezone.now()
             run.save()
+    except Superseded:
+        logger.warning("dedup run %s: attempt %s superseded, nothing written", run_id, attempt)
+        return DedupRun.objects.get(pk=run_id)
     except Exception as exc:
         logger.exception("dedup run %s failed", run_id)
-        DedupRun.objects.filter(pk=run_id).update(
+        DedupRun.objects.filter(pk=run_id, attempt=attempt).update(
             status=DedupRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
             finished_at=timezone.now())
         raise
+    return run
+
+
+def runs_recover(*, actor: Actor, enqueue: bool = True) -> list[int]:
+    """Hand every stale run (its worker died) to a new attempt: back to pending and enqueued
+    again, or failed once it has had `MAX_ATTEMPTS`. Periodic (`dedup.recover_runs`) and called
+    before a new run starts, so a dead run never blocks the queue. Returns the runs retried."""
+    retried: list[int] = []
+    with transaction.atomic():
+        for run in DedupRun.objects.select_for_update().filter(status=DedupRun.Status.RUNNING):
+            if not run_is_stale(run):
+                continue
+            detail = {"attempt": run.attempt, "worker": run.worker, "stage": run.stage}
+            if run.attempt >= MAX_ATTEMPTS:
+                run.status = DedupRun.Status.FAILED
+                run.error = f"gave up after {run.attempt} attempts (worker died)"
+                run.finished_at = timezone.now()
+                run.save(update_fields=["status", "error", "finished_at"])
+                audit_record(actor=actor, action="give_up", entity="dedup_run",
+                             entity_id=run.pk, detail=detail)
+                continue
+            run.status = DedupRun.Status.PENDING
+            run.stage = "retry"
+            run.task_id = ""
+            run.save(update_fields=["status", "stage", "task_id"])
+            audit_record(actor=actor, action="retry", entity="dedup_run", entity_id=run.pk,
+                         detail=detail)
+            retried.append(run.pk)
+    if enqueue and retried:
+        from sijill.dedup.tasks import dedup_run_task
+
+        for pk in retried:
+            transaction.on_commit(lambda pk=pk: _enqueue(dedup_run_task, pk))
+    return retried
+
+
+def run_retry(*, actor: Actor, run_id: int, enqueue: bool = True) -> DedupRun:
+    """Start a failed run again (a new attempt with the same parameters)."""
+    actor.require(Perm.DEDUP_RUN)
+    runs_recover(actor=actor, enqueue=enqueue)
+    try:
+        with transaction.atomic():
+            run = DedupRun.objects.select_for_update().filter(pk=run_id).first()
+            if run is None:
+                raise NotFound(_("No deduplication run has this number."))
+            if run.status != DedupRun.Status.FAILED:
+                raise Conflict(_("Only a failed run can be retried."))
+            run.status = DedupRun.Status.PENDING
+            run.attempt = 0
+            run.error = ""
+            run.task_id = ""
+            run.finished_at = None
+            run.save(update_fields=["status", "attempt", "error", "task_id", "finished_at"])
+            audit_record(actor=actor, action="retry", entity="dedup_run", entity_id=run.pk)
+    except IntegrityError as exc:
+        raise Conflict(_("A deduplication run is already pending or running.")) from exc
+    if enqueue:
+        from sijill.dedup.tasks import dedup_run_task
+
+        transaction.on_commit(lambda: _enqueue(dedup_run_task, run_id))
     return run
 
 
@@ -169,7 +298,8 @@ def _save_result(run: DedupRun, result: linkage.LinkageResult | None) -> None:
         members.append((cid, [(pid, w, p) for pid, (w, p) in best.items()]))
     created = DuplicateCluster.objects.bulk_create(clusters, batch_size=500)
     ClusterMember.objects.bulk_create(
-        [ClusterMember(cluster=cluster, person_id=pid, match_weight=w, match_probability=p)
+        [ClusterMember(cluster=cluster, run=run, person_id=pid, match_weight=w,
+                       match_probability=p)
          for cluster, (_cid, rows) in zip(created, members, strict=True) for pid, w, p in rows],
         batch_size=2000)
     run.records = result.records

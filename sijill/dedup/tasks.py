@@ -1,7 +1,10 @@
 """Background work of duplicate detection (django-tasks; enqueued on transaction commit).
 
-django-tasks does not retry: a run that failed stays failed (its error recorded); start another.
-Running the task again on a finished run changes nothing.
+django-tasks does not retry: a run that failed stays failed (its error recorded) until an
+administrator retries it (`services.run_retry`). A run whose worker died mid-way (left
+"running") is found by the periodic job `dedup.recover_runs` (and before any new run starts) and
+enqueued again as a new attempt (`services.runs_recover`). Running the task again on a finished
+run, or on one a live worker is executing, changes nothing.
 """
 
 from __future__ import annotations

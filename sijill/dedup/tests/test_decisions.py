@@ -39,7 +39,7 @@ def cluster_of(*persons: Person, probability: float = 0.999) -> DuplicateCluster
         pairs=[{"l": persons[0].idcs, "r": p.idcs, "match_weight": 12.0,
                 "match_probability": probability, "evidence": {}} for p in persons[1:]])
     for p in persons:
-        ClusterMember.objects.create(cluster=cluster, person=p, match_weight=12.0,
+        ClusterMember.objects.create(cluster=cluster, run=run, person=p, match_weight=12.0,
                                      match_probability=probability)
     return cluster
 
