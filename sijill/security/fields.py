@@ -179,11 +179,33 @@ def decrypt_codes(column: str, stored: pl.Series) -> pl.Series:
 
 
 def encrypt_code(column: str, code: str) -> str:
-    return str(encrypt_codes(column, [code])[0])
+    """One value (the ORM's path): the same format as `encrypt_codes`, without Polars."""
+    table = CODES[column]
+    try:
+        index = table.index(code)
+    except ValueError:
+        raise ValueError(f"{column}: unknown code {code!r}") from None
+    kid, key = _keys(column)[0]
+    block = bytes([index]) + secrets.token_bytes(7) + bytes(8)
+    return kid + _aes(key, block, decrypt=False).hex()
 
 
 def decrypt_code(column: str, stored: str) -> str:
-    return str(decrypt_codes(column, pl.Series(column, [stored], pl.Utf8))[0])
+    """One value (the ORM's path): the same checks as `decrypt_codes`, without Polars."""
+    table = CODES[column]
+    if not isinstance(stored, str) or len(stored) != WIDTH:
+        raise DecryptionError(f"{column}: a value is not an encrypted code")
+    try:
+        sealed = bytes.fromhex(stored[KID:])
+    except ValueError:
+        raise DecryptionError(f"{column}: a value is not an encrypted code") from None
+    for kid, key in _keys(column):
+        if stored[:KID] == kid:
+            plain = _aes(key, sealed, decrypt=True)
+            if any(plain[REDUNDANCY]) or plain[0] >= len(table):
+                raise DecryptionError(f"{column}: a stored value was altered")
+            return table[plain[0]]
+    raise DecryptionError(f"{column}: a value is under a key no longer configured")
 
 
 def is_current(column: str, stored: str) -> bool:
