@@ -194,8 +194,8 @@ def verification_process(verification_id: int, *, now: datetime | None = None,
     now = now or timezone.now()
     due = [c for c in verification.checks.filter(status=PartnerCheck.Status.PENDING)
            if c.next_attempt_at is None or c.next_attempt_at <= now]
+    subject = subject_of(verification.declaration)
     if due:
-        subject = subject_of(verification.declaration)
         questions = {c.pk: CONNECTORS[c.partner].question(subject) for c in due}
 
         def one(check: PartnerCheck) -> Attempt:
@@ -205,9 +205,10 @@ def verification_process(verification_id: int, *, now: datetime | None = None,
 
         with ThreadPoolExecutor(max_workers=workers or len(due)) as pool:
             attempts = list(pool.map(one, due))
-        for a in attempts:
-            attempt_record(a, household_id=verification.household_id)
-    return verification_advance(verification_id, now=now)
+        with transaction.atomic():
+            for a in attempts:
+                attempt_record(a, household_id=verification.household_id)
+    return verification_advance(verification_id, now=now, subject=subject)
 
 
 def attempt_record(a: Attempt, *, household_id: int, channel: str = "api") -> bool:
@@ -250,7 +251,8 @@ def attempt_record(a: Attempt, *, household_id: int, channel: str = "api") -> bo
 # Advance: conclude when complete or past the deadline, else schedule the next pass
 
 
-def verification_advance(verification_id: int, *, now: datetime | None = None) -> str:
+def verification_advance(verification_id: int, *, now: datetime | None = None,
+                         subject: Subject | None = None) -> str:
     """Conclude (or reconclude) a verification when its time has come, else schedule the next
     attempt of the partners still pending. Returns the verification's state."""
     now = now or timezone.now()
@@ -262,18 +264,20 @@ def verification_advance(verification_id: int, *, now: datetime | None = None) -
     pending = [c for c in checks if c.status == PartnerCheck.Status.PENDING]
     running = verification.status == Verification.Status.RUNNING
     if running and (not pending or now >= verification.deadline):
-        _apply_deaths(verification)
+        subject = subject or subject_of(verification.declaration)
+        _apply_deaths(verification, subject)
         if not _current(verification):
             _supersede(verification)
             return "superseded"
-        _conclude(verification.pk, by_deadline=bool(pending))
+        _conclude(verification.pk, by_deadline=bool(pending), subject=subject)
     elif not running:
         answered_since = [c for c in checks if c.answered_at and verification.concluded_at
                           and c.answered_at > verification.concluded_at]
         if answered_since or not pending:
-            _apply_deaths(verification)
+            subject = subject or subject_of(verification.declaration)
+            _apply_deaths(verification, subject)
             if _current(verification):
-                _conclude(verification.pk, by_deadline=bool(pending))
+                _conclude(verification.pk, by_deadline=bool(pending), subject=subject)
     if pending:
         due = min((c.next_attempt_at for c in pending if c.next_attempt_at), default=None)
         if due is not None:
@@ -299,12 +303,12 @@ def _findings(verification: Verification, subject: Subject | None = None,
     return out
 
 
-def _apply_deaths(verification: Verification) -> None:
+def _apply_deaths(verification: Verification, subject: Subject) -> None:
     """Deaths reported by civil status: the person is recorded deceased (their membership ends
     and the household gets a new version, verified and scored in turn)."""
     from sijill.population.services import person_record_death
 
-    found = _findings(verification).get("civil_status")
+    found = _findings(verification, subject).get("civil_status")
     if not found:
         return
     for idcs, day in found[0].deaths:
@@ -341,13 +345,14 @@ def _reason(verification: Verification, first: bool) -> str:
     return "update"
 
 
-def _conclude(verification_id: int, *, by_deadline: bool) -> None:
+def _conclude(verification_id: int, *, by_deadline: bool,
+              subject: Subject | None = None) -> None:
     with transaction.atomic():
         verification = (Verification.objects.select_for_update()
                         .select_related("declaration", "household").get(pk=verification_id))
         if verification.status == Verification.Status.SUPERSEDED:
             return
-        subject = subject_of(verification.declaration)
+        subject = subject or subject_of(verification.declaration)
         found = _findings(verification, subject)
         # Discrepancies (once per field and member; decisions kept).
         for partner, (findings, evidence) in found.items():
