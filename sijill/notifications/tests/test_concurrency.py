@@ -66,3 +66,55 @@ def test_the_same_send_run_twice_at_once_reaches_the_gateway_once(settings, monk
     assert len(gateway.delivered) == 1
     n.refresh_from_db()
     assert (n.status, n.attempts) == ("sent", 1)
+
+
+CHILD = """
+import os, sys
+import django
+django.setup()
+from sijill.notifications import services
+def killed(*args, **kwargs):
+    os._exit(9)  # the worker dies after the gateway accepted, before the outbox records it
+services._record_sent = killed
+services.notification_send(notification_id=int(sys.argv[1]))
+"""
+
+
+def test_a_worker_killed_after_the_gateway_accepted_sends_no_second_sms(settings, monkeypatch):
+    import os
+    import subprocess
+    import sys
+    from datetime import timedelta
+
+    from django.conf import settings as django_settings
+    from django.utils import timezone
+
+    from sijill.notifications.services import notifications_send_due
+
+    person = person_create()
+    monkeypatch.setattr(services, "_schedule", lambda n: None)
+    n = notice_queue(kind="generic", person=person, channel="sms", key="killed",
+                     context={"message": "hi"})
+    db = connection.settings_dict
+    url = (f"postgres://{db['USER']}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}"
+           f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}")
+    with SmsGatewaySimulator() as gateway:
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "sijill.settings",
+               "SIJILL_SMS_BACKEND": "sijill.notifications.backends.HttpSmsGatewayBackend",
+               "SIJILL_SMS_GATEWAY_URL": gateway.url}
+        child = subprocess.run([sys.executable, "-c", CHILD, str(n.pk)], env=env,
+                               cwd=django_settings.BASE_DIR, capture_output=True, timeout=120)
+        assert child.returncode == 9, child.stderr.decode()[-2000:]
+        n.refresh_from_db()
+        assert n.status == "sending" and len(gateway.delivered) == 1
+
+        settings.NOTIFICATIONS = {**settings.NOTIFICATIONS,
+                                  "SMS_BACKEND": "sijill.notifications.backends."
+                                                 "HttpSmsGatewayBackend",
+                                  "SMS_GATEWAY_URL": gateway.url}
+        backends.reset()
+        assert notifications_send_due(now=timezone.now() + timedelta(minutes=10)) == 1
+        backends.reset()
+        n.refresh_from_db()
+        assert (n.status, n.attempts) == ("sent", 2)
+        assert gateway.requests == 2 and len(gateway.delivered) == 1
