@@ -237,3 +237,20 @@ class ReviewDecisionForm(forms.Form):
 class ComplaintAnswerForm(forms.Form):
     response = forms.CharField(label=_("Answer to the complainant"), max_length=4000,
                                widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class PersonSearchForm(forms.Form):
+    cnie = forms.CharField(label=_("CNIE or residence card number"), required=False,
+                           max_length=24, widget=forms.TextInput(attrs=LTR))
+    first_name_latin = forms.CharField(label=_("First name in Latin letters"), required=False,
+                                       max_length=80, widget=forms.TextInput(attrs=LTR))
+    family_name_latin = forms.CharField(label=_("Family name in Latin letters"),
+                                        required=False, max_length=80,
+                                        widget=forms.TextInput(attrs=LTR))
+    family_name_ar = forms.CharField(label=_("Family name in Arabic"), required=False,
+                                     max_length=80,
+                                     widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar",
+                                                                   "autocomplete": "off"}))
+    sex = forms.ChoiceField(label=_("Sex"), required=False,
+                            choices=[("", "—"), *Person.Sex.choices])
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE_INPUT)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("sign-out/", signin.sign_out, name="sign_out"),
     path("account/authenticator/", signin.device_replace, name="device_replace"),
     # Agents
+    path("persons/", views.person_search, name="person_search"),
     path("persons/enrol/", views.enrol, name="enrol"),
     path("persons/<str:idcs>/", views.person_detail, name="person_detail"),
     path("enrolments/held/", views.held_list, name="held_list"),

@@ -8,6 +8,7 @@ object-level limits (an agent's provinces, a held enrolment's centre) are the se
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -189,9 +190,13 @@ def _member_formset(request: HttpRequest) -> Any:
 def household_register(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     posted = request.POST if request.method == "POST" else None
-    place = HouseholdPlaceForm(posted, communes=_communes_for(actor), prefix="place")
+    declarant = request.GET.get("declarant", "").strip()[:10]
+    place = HouseholdPlaceForm(posted, communes=_communes_for(actor), prefix="place",
+                               initial={"declarant_idcs": declarant})
     data_form = HouseholdDataForm(posted, prefix="household")
-    members = _member_formset(request)
+    members = _member_formset(request) if posted is not None else MemberFormSet(
+        prefix="members", initial=[{"idcs": declarant, "relationship": "head"}] if declarant
+        else None)
     adding = request.method == "POST" and "add_member" in request.POST
     if (request.method == "POST" and not adding and place.is_valid() and data_form.is_valid()
             and members.is_valid()):
@@ -706,3 +711,31 @@ def review_correct(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "backoffice/review_correct.html",
                   {"review": review, "view": view, "data_form": data_form, "members": members,
                    "note": note})
+
+
+@staff_page(Perm.PERSON_SEARCH)
+def person_search(request: HttpRequest) -> HttpResponse:
+    """Find an enrolled person: by document (exact), or by names, sex and birth date (scored
+    probable matches). Every hit shown is audited (population.access.person_search)."""
+    from sijill.backoffice.forms import PersonSearchForm
+    from sijill.population.matching import Identity
+
+    actor = request.actor  # type: ignore[attr-defined]
+    form = PersonSearchForm(request.GET or None)
+    results = None
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        document = d["cnie"].strip().upper()
+        identity = None
+        if d["birth_date"] and d["sex"] and (d["family_name_latin"] or d["family_name_ar"]):
+            identity = Identity("", d["family_name_ar"], d["first_name_latin"],
+                                d["family_name_latin"], d["sex"], d["birth_date"])
+        is_cnie = bool(re.fullmatch(r"[A-Z]{1,2}\d+", document))
+        try:
+            results = population_access.person_search(
+                actor=actor, identity=identity, purpose=PURPOSE_ENROLMENT,
+                cnie=document if is_cnie else None,
+                residence_card=document if document and not is_cnie else None)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+    return render(request, "backoffice/person_search.html", {"form": form, "results": results})

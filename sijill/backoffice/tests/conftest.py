@@ -70,3 +70,19 @@ def discrepancy_create(household: Any, *, field: str = "cars", declared: Any = 0
     return Discrepancy.objects.create(verification=verification, household=household,
                                       evidence=evidence, partner="vehicles", field=field,
                                       declared=declared, verified=verified, severity=severity)
+
+
+def cluster_create(persons: list[Any], *, band: str = "high", probability: float = 0.99) -> Any:
+    """An open duplicate cluster of `persons` from a finished sweep."""
+    from sijill.dedup.models import ClusterMember, DedupRun, DuplicateCluster
+
+    run = DedupRun.objects.create(status="done", created_by="test", progress=1.0)
+    cluster = DuplicateCluster.objects.create(run=run, band=band, size=len(persons),
+                                              min_probability=probability, max_weight=12.0,
+                                              pairs=[])
+    # Members name their run when the model has that column (dedup is adding it).
+    with_run = {"run": run} if any(f.name == "run" for f in ClusterMember._meta.fields) else {}
+    for p in persons:
+        ClusterMember.objects.create(cluster=cluster, person=p, match_weight=12.0,
+                                     match_probability=probability, **with_run)
+    return cluster

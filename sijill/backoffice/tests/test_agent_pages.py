@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from django.utils import translation
 
-from sijill.backoffice.tests.conftest import signed_in
-from sijill.dedup.models import ClusterMember, DedupRun, DuplicateCluster
+from sijill.backoffice.tests.conftest import cluster_create, signed_in
 from sijill.households.models import Household
 from sijill.households.tests.factories import household_data, member_data
 from sijill.population.models import HeldEnrolment, Person
@@ -131,12 +130,7 @@ def test_an_agent_outside_the_province_is_refused_the_commune(agent_b):
 
 def test_an_agent_marks_a_cluster_distinct(agent_a):
     a, b = factories.person_create(), factories.person_create()
-    run = DedupRun.objects.create(status="done", created_by="t", progress=1.0)
-    cluster = DuplicateCluster.objects.create(run=run, band="medium", size=2,
-                                              min_probability=0.8, max_weight=5.0, pairs=[])
-    for p in (a, b):
-        ClusterMember.objects.create(cluster=cluster, person=p, match_weight=5.0,
-                                     match_probability=0.8)
+    cluster = cluster_create([a, b], band="medium", probability=0.8)
     client = signed_in(agent_a)
     listing = client.get("/backoffice/duplicates/").content.decode()
     assert f"/backoffice/duplicates/{cluster.pk}/" in listing
@@ -147,3 +141,20 @@ def test_an_agent_marks_a_cluster_distinct(agent_a):
     assert answer.status_code == 302
     cluster.refresh_from_db()
     assert cluster.status == "distinct"
+
+
+def test_an_agent_finds_a_person_by_cnie_or_by_name_and_starts_their_household(agent_a):
+    from sijill.audit.models import AuditEntry
+
+    person = factories.person_create(family_name_latin="Berrada", sex="F",
+                                     birth_date=date(1990, 4, 2))
+    client = signed_in(agent_a)
+    by_cnie = client.get("/backoffice/persons/", {"cnie": person.cnie.lower()})
+    assert [c.person for c in by_cnie.context["results"]] == [person]
+    by_name = client.get("/backoffice/persons/", {"family_name_latin": "Berada", "sex": "F",
+                                                  "birth_date": "1990-04-02"})
+    assert person in [c.person for c in by_name.context["results"]]
+    assert AuditEntry.objects.filter(action="search_hit", subject=person.idcs).count() == 2
+    form = client.get("/backoffice/households/register/", {"declarant": person.idcs})
+    assert form.context["place"]["declarant_idcs"].value() == person.idcs
+    assert form.context["members"].forms[0]["idcs"].value() == person.idcs

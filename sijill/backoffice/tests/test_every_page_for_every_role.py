@@ -20,9 +20,8 @@ from django.urls import URLPattern, reverse
 from sijill.accounts.actors import SYSTEM, Actor
 from sijill.accounts.auth import actor_for_user
 from sijill.backoffice import urls as backoffice_urls
-from sijill.backoffice.tests.conftest import discrepancy_create, signed_in
+from sijill.backoffice.tests.conftest import cluster_create, discrepancy_create, signed_in
 from sijill.cases.tests.factories import matrix_cases
-from sijill.dedup.models import ClusterMember, DedupRun, DuplicateCluster
 from sijill.households.tests.factories import KENITRA, household_create
 from sijill.population.services import person_enrol
 from sijill.scoring import selectors as scoring_selectors
@@ -66,12 +65,7 @@ def world(agent_a: Any, agent_b: Any) -> World:
     formula = scoring_selectors.formula_current()
     assert formula is not None
     run = scoring_services.impact_start(actor=SYSTEM, formula_pk=formula.pk)
-    dedup_run = DedupRun.objects.create(status="done", created_by="walk", progress=1.0)
-    cluster = DuplicateCluster.objects.create(
-        run=dedup_run, band="high", size=2, min_probability=0.99, max_weight=12.0, pairs=[])
-    for p in (subject, original):
-        ClusterMember.objects.create(cluster=cluster, person=p, match_weight=12.0,
-                                     match_probability=0.99)
+    cluster = cluster_create([subject, original])
     cases = matrix_cases(household_a.reference)
     return World(household_a=household_a.reference, household_b=household_b.reference,
                  held_a=held.reference, person=subject.idcs, cluster_id=cluster.pk,
