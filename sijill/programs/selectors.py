@@ -31,14 +31,16 @@ def _in_list(ids: Sequence[int]) -> str:
     return ", ".join(str(int(i)) for i in ids)
 
 
-def frame(sql: str, params: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
+def frame(sql: str, params: Sequence[Any] | dict[str, Any],
+          schema: dict[str, Any]) -> pl.DataFrame:
     """Run `sql` and return its rows as a frame of `schema` (COPY on PostgreSQL)."""
     columns = list(schema)
+    args = params if isinstance(params, dict) else list(params)
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         buf = io.BytesIO()
         with connection.connection.cursor() as cur, cur.copy(
-                f"COPY ({sql}) TO STDOUT (FORMAT csv)", list(params)) as copy:
+                f"COPY ({sql}) TO STDOUT (FORMAT csv)", args) as copy:
             for data in copy:
                 buf.write(data)
         if buf.tell() == 0:
@@ -50,7 +52,7 @@ def frame(sql: str, params: Sequence[Any], schema: dict[str, Any]) -> pl.DataFra
                                             for c, t in schema.items()})
         return out.with_columns([(pl.col(c) == "t") for c in bools]) if bools else out
     with connection.cursor() as cur:
-        cur.execute(sql, list(params))
+        cur.execute(sql, args)
         rows = cur.fetchall()
     return pl.DataFrame(rows, schema=schema, orient="row")
 
@@ -90,8 +92,9 @@ def current_scores(household_ids: Sequence[int] | None = None) -> pl.DataFrame:
            # the current score: the highest verification basis (scoring.models.Score.basis)
            " AND NOT EXISTS (SELECT 1 FROM scoring_score s2 WHERE s2.declaration_id = d.id"
            " AND s2.formula_id = s.formula_id AND s2.basis > s.basis)"
-           f" WHERE {where} ORDER BY h.id")
-    return frame(sql, [formula_id], SCORES_SCHEMA)
+           f" WHERE {where}")
+    # Sorted here rather than by the database (a sort of a million rows spills to disk there).
+    return frame(sql, [formula_id], SCORES_SCHEMA).sort("household_id")
 
 
 # ---------------------------------------------------------------------------------------------
