@@ -84,4 +84,8 @@ def test_a_citizen_with_a_household_sees_each_of_their_pages(request):
     client = _client_for("citizen_with_household", request)
     for path in ("/me/", "/me/household/", "/me/index/", "/me/accesses/", "/me/review/",
                  "/me/complaints/", "/me/notices/"):
-        assert client.get(path).status_code == 200, path
+        response = client.get(path)
+        assert response.status_code == 200, path
+        page = response.content.decode()
+        # The content security policy allows no inline script or style (attributes included).
+        assert "<script>" not in page and "style=" not in page and "<style" not in page, path
