@@ -146,7 +146,7 @@ _MemberBase = modelform_factory(MemberDeclaration, fields=_MEMBER_MODEL_FIELDS,
 
 
 class MemberForm(_MemberBase):  # type: ignore[misc, valid-type]
-    idcs = forms.CharField(label="IDCS", max_length=10, widget=forms.TextInput(attrs=IDCS_ATTRS))
+    idcs = forms.CharField(label=_("IDCS"), max_length=10, widget=forms.TextInput(attrs=IDCS_ATTRS))
     moving = forms.BooleanField(
         label=_("Moves here from another household"), required=False)
 

@@ -52,3 +52,14 @@ def get(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def local_name(obj: Any) -> str:
+    """name_ar in Arabic, name_fr otherwise (service centres, like the geography's names)."""
+    from django.utils.translation import get_language
+
+    if obj is None:
+        return ""
+    arabic = (get_language() or "ar").startswith("ar")
+    return (getattr(obj, "name_ar", "") if arabic else getattr(obj, "name_fr", "")) or str(obj)

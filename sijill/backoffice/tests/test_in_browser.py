@@ -103,6 +103,11 @@ def test_an_agent_signs_in_with_totp_enrols_a_person_and_sees_a_probable_duplica
     assert held.status == "enrolled" and held.person is not None
     assert held.person.idcs != original.idcs
 
+    # The household form, started from the new person (declarant and first member filled in).
+    page.goto(f"{live_server.url}/backoffice/households/register/?declarant={held.person.idcs}")
+    assert page.locator("#id_place-declarant_idcs").input_value() == held.person.idcs
+    shot(page, "07-household-form")
+
     # The receipt of a household registered at the centre, as printed (print stylesheet).
     from sijill.accounts.auth import actor_for_user
     from sijill.households.tests.factories import household_create
@@ -113,7 +118,7 @@ def test_an_agent_signs_in_with_totp_enrols_a_person_and_sees_a_probable_duplica
     assert household.reference in page.locator(".receipt").inner_text()
     page.emulate_media(media="print")
     assert not page.locator(".site-header").is_visible()  # only the receipt prints
-    shot(page, "07-receipt-print")
+    shot(page, "08-receipt-print")
     page.emulate_media(media="screen")
     assert page.csp_violations == []  # type: ignore[attr-defined]
 
