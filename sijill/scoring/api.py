@@ -69,6 +69,9 @@ class ScoreExplanationItemOut(Schema):
     coefficient: float | None = None
     source: str | None = None
     verified_by: list[str] | None = None
+    verified_by_names: list[str] = Field(
+        default_factory=list, description="Verified over declared: the partner bodies whose "
+                                          "values fed this variable, by name.")
 
 
 class ScoreExplanationOut(Schema):
@@ -92,6 +95,10 @@ class ScoreExplanationOut(Schema):
     provisional: bool
     provisional_variables: list[str]
     provisional_notice: str | None
+    basis: int = Field(0, description="Revision of the verified values (0: declared only).")
+    unverified: list[str] = Field(
+        default_factory=list, description="Fields no partner confirmed by the verification "
+                                          "deadline: their declared values count.")
 
 
 class FormulaOut(Schema):

@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 import yaml
 from django.db import IntegrityError, connection, connections, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -59,7 +59,7 @@ from sijill.scoring.engine import (
 from sijill.scoring.engine.inputs import MemberInput
 from sijill.scoring.models import FormulaVersion, Score, ScoringRun
 from sijill.scoring.selectors import Chunk, formula_of
-from sijill.scoring.verified import DECLARED_ONLY, VerifiedBasis, verified_for
+from sijill.scoring.verified import DECLARED_ONLY, VerifiedBasis, source_name, verified_for
 
 COMPARISONS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
     "<": lambda s, t: s < t,
@@ -287,9 +287,13 @@ def score_explanation(*, actor: Actor, reference: str, language: str,
     lang = language if language in {"ar", "fr", "en"} else "en"
 
     def item(i: Any) -> dict[str, Any]:
+        with translation.override(lang):
+            names = [source_name(s) for s in i.verified_by]
         out: dict[str, Any] = {"key": i.key, "label": i.label.get(lang),
                                "direction": i.direction.value, "contribution": i.contribution,
-                               "provisional": i.provisional}
+                               "provisional": i.provisional,
+                               # verified over declared: who confirmed the value, by name
+                               "verified_by_names": names}
         if staff:
             out |= {"value": i.value, "coefficient": i.coefficient, "source": i.source,
                     "verified_by": list(i.verified_by)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sijill.scoring.engine import Verified
 
@@ -29,6 +30,8 @@ DECLARED_ONLY = VerifiedBasis()
 
 Provider = Callable[[Sequence[int]], Mapping[int, VerifiedBasis]]
 _providers: list[Provider] = []
+#: source code (a partner) → its name, translatable (registered by the verification app)
+_source_names: dict[str, Any] = {}
 
 
 def provider_register(provider: Provider) -> None:
@@ -45,3 +48,13 @@ def verified_for(declaration_ids: Sequence[int]) -> dict[int, VerifiedBasis]:
     for provider in _providers:
         out.update(provider(declaration_ids))
     return out
+
+
+def source_names_register(names: Mapping[str, Any]) -> None:
+    """Name the sources of verified values (partner code → lazily translated name)."""
+    _source_names.update(names)
+
+
+def source_name(code: str) -> str:
+    """The name of a source in the active language (the code itself when unknown)."""
+    return str(_source_names.get(code, code))

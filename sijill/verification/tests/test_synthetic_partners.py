@@ -67,6 +67,7 @@ def test_an_undeclared_car_in_the_registry_is_a_discrepancy_counts_and_is_explai
     cars = [i for i in explanation["items"] if "verified_by" in i and "vehicles" in
             i["verified_by"]]
     assert cars and all(i["source"] == "verified" for i in cars)
+    assert all(i["verified_by_names"] == ["Vehicle registry"] for i in cars)
     assert explanation["basis"] == 1 and explanation["unverified"] == []
 
 
