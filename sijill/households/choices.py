@@ -15,7 +15,7 @@ from sijill.declaration import vocab
 
 
 def text_choices(enum: type[StrEnum]) -> type[models.TextChoices]:
-    members = [(m.name, (m.value, gettext_lazy(vocab.LABELS[m]))) for m in enum]
+    members = [(m.name, (m.value, gettext_lazy(vocab.label(m)))) for m in enum]
     return models.TextChoices(enum.__name__, members)  # type: ignore[return-value]
 
 

@@ -29,35 +29,10 @@ _ENUMS: dict[str, type[StrEnum]] = {
     if isinstance(t, type) and issubclass(t, StrEnum) and t is not StrEnum}
 
 
-def _vocab_labels() -> dict[tuple[str, str], str]:
-    """(enum class name, member name) -> English label, read from vocab's LABELS source.
-
-    `vocab.LABELS` is keyed by the enum members, which are plain strings to a dict: values
-    shared by several enumerations ("none", "other", "higher") collide there and only the last
-    label survives. The source text still says which label belongs to which enumeration."""
-    import ast
-    import inspect
-
-    tree = ast.parse(inspect.getsource(vocab))
-    out: dict[tuple[str, str], str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "LABELS":
-            assert isinstance(node.value, ast.Dict)
-            for key, value in zip(node.value.keys, node.value.values, strict=True):
-                if (isinstance(key, ast.Attribute) and isinstance(key.value, ast.Name)
-                        and isinstance(value, ast.Call) and value.args
-                        and isinstance(value.args[0], ast.Constant)):
-                    out[(key.value.id, key.attr)] = value.args[0].value
-    return out
-
-
-VOCAB_LABELS = _vocab_labels()
-
-
 def vocab_label(kind: type[StrEnum], value: str) -> Any:
     """The translated label of `value` in enumeration `kind`."""
     member = kind(value)
-    return _label(VOCAB_LABELS.get((kind.__name__, member.name), str(value)))
+    return _label(vocab.label(member))
 
 
 def _choices(kind: type[StrEnum]) -> list[tuple[str, Any]]:
