@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from sijill.accounts.actors import Actor
 from sijill.accounts.roles import Perm
@@ -64,14 +65,15 @@ def discrepancy_queue(*, actor: Actor, status: str = "open", severity: str | Non
     actor.require(Perm.VERIFICATION_READ)
     if status not in STATUSES:
         raise ValidationFailed.single("status", "invalid_choice",
-                                      "open, confirmed, dismissed or all")
+                                      _("The status is open, confirmed, dismissed or all."))
     qs = _scoped(actor, Discrepancy.objects.select_related(
         "household__commune", "household__declarant", "verification__declaration"))
     if status != "all":
         qs = qs.filter(status=status)
     if severity:
         if severity not in SEVERITIES:
-            raise ValidationFailed.single("severity", "invalid_choice", "low, medium or high")
+            raise ValidationFailed.single("severity", "invalid_choice",
+                                          _("The severity is low, medium or high."))
         qs = qs.filter(severity=severity)
     if household:
         qs = qs.filter(household__reference=household)
