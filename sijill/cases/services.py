@@ -319,17 +319,6 @@ def review_add_evidence(*, actor: Actor, reference: str, note: str = "",
     return event
 
 
-def _reviewer_as_writer(actor: Actor, review: ScoreReview) -> Actor:
-    """The reviewer writing the corrected declaration through the households services.
-
-    Reviewers hold no household.register permission (they must not register or change
-    households at will); a decided correction is the one write they make, so it runs with an
-    administrator's rights under the reviewer's own label (the version's `created_by` and the
-    audit entries name the reviewer; the purpose names the review)."""
-    return Actor(role="admin", label=actor.label, user_id=actor.user_id,
-                 purpose=f"score review {review.reference}")
-
-
 def review_decide(*, actor: Actor, reference: str, decision: str, note: str,
                   correction: Correction | None = None,
                   now: datetime | None = None) -> ScoreReview:
@@ -362,9 +351,9 @@ def review_decide(*, actor: Actor, reference: str, decision: str, note: str,
             from sijill.scoring.services import score_household_current
 
             updated = households.household_declaration_update(
-                actor=_reviewer_as_writer(actor, review), reference=household.reference,
+                actor=actor, reference=household.reference,
                 declaration=correction.declaration, declarant_idcs=correction.declarant_idcs,
-                moving=correction.moving, place=correction.place)
+                moving=correction.moving, place=correction.place, review=review.reference)
             review.new_version = updated.current_version
             _review_event(review, ReviewEvent.Kind.CORRECTED, actor,
                           version=updated.current_version)

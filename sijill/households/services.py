@@ -527,8 +527,13 @@ def _relocate(household: Household, place: Place, *, actor: Actor, day: date) ->
 def household_declaration_update(*, actor: Actor, reference: str, declaration: Declaration,
                                  declarant_idcs: str | None = None,
                                  moving: frozenset[str] = frozenset(),
-                                 place: Place | None = None) -> Household:
+                                 place: Place | None = None,
+                                 review: str | None = None) -> Household:
     """Submit an updated declaration: a new version, memberships brought in line with it.
+
+    `review` names the score review whose decided correction this is (cases.review_decide has
+    checked it is open and assigned to the actor): a reviewer then writes with review.decide,
+    without holding household.register, and the audit entry names the review.
 
     With `place`, the household has moved (commune, milieu, address; the roll-out must be open
     in a new commune, and an agent must serve it). A registered household goes back to
@@ -536,7 +541,8 @@ def household_declaration_update(*, actor: Actor, reference: str, declaration: D
     """
     day = _today()
     with transaction.atomic():
-        household = _locked(actor, reference, Perm.HOUSEHOLD_REGISTER)
+        household = _locked(actor, reference,
+                            Perm.REVIEW_DECIDE if review else Perm.HOUSEHOLD_REGISTER)
         if household.status == S.CANCELLED:
             raise Conflict(_("This registration was cancelled."))
         if place is not None:
@@ -551,7 +557,7 @@ def household_declaration_update(*, actor: Actor, reference: str, declaration: D
                           day=day)
         _resubmit(household, actor=actor, note="declaration updated")
         _audit(actor, "update_declaration", household, members=sorted(persons),
-               version=household.current_version)
+               version=household.current_version, **({"review": review} if review else {}))
         _after_commit_changed(household, reason="update")
     return household
 
