@@ -15,7 +15,8 @@ from sijill.notifications import selectors
 from sijill.notifications.models import Notification
 
 router = Router(tags=["notifications"], auth=AUTH)
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+          422: ErrorOut}
 
 State = Literal["on_time", "late", "pending", "at_risk", "missed"]
 
