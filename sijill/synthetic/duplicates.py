@@ -23,6 +23,9 @@ ERRORS = (
 )  # fmt: skip
 ERROR_WEIGHTS = np.array([0.22, 0.12, 0.12, 0.12, 0.12, 0.12, 0.1, 0.08])
 KEY_OFFSET = 16
+#: Share of duplicates enrolled again with their parents' links (a birth certificate names the
+#: parents, and the agent links those found in the register); the others carry none.
+KEEP_PARENTS = 0.5
 
 
 def _typo(text: str, r: float, r2: float) -> str:
@@ -61,6 +64,7 @@ def inject(persons: pl.DataFrame, rng: np.random.Generator, rate: float, seed: i
     picks = rng.random((len(chosen), 2))
     rnd = rng.random((len(chosen), 6))
     cum = np.cumsum(ERROR_WEIGHTS) / ERROR_WEIGHTS.sum()
+    keep_parents = rng.random(len(chosen)) < KEEP_PARENTS
     for i, p in enumerate(src):
         row = dict(p)
         errors: list[str] = []
@@ -107,8 +111,9 @@ def inject(persons: pl.DataFrame, rng: np.random.Generator, rate: float, seed: i
             errors.append(err)
         original = int(p["person_key"])  # type: ignore[arg-type]
         row["person_key"] = original + KEY_OFFSET
-        row["mother_key"] = None
-        row["father_key"] = None
+        if not keep_parents[i]:  # enrolled without naming parents found in the register
+            row["mother_key"] = None
+            row["father_key"] = None
         if rnd[i, 4] < 0.7:  # enrolled again on a birth certificate or witnesses: no card
             row["cnie"] = None
         if rnd[i, 5] < 0.5:

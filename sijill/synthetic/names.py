@@ -260,10 +260,11 @@ class NameTable:
         )
 
 
-def _table(entries: tuple[NameEntry, ...], head_weight: float = 1.0) -> NameTable:
+def _table(entries: tuple[NameEntry, ...], head_weight: float = 1.0, exponent: float = 0.8
+           ) -> NameTable:  # fmt: skip
     # Zipf-like popularity (exponent 0.8); the first name can be boosted (Mohammed, Fatima).
     ranks = np.arange(1, len(entries) + 1, dtype=np.float64)
-    weights = ranks**-0.8
+    weights = ranks**-exponent
     weights[0] *= head_weight
     cum = np.cumsum(weights) / weights.sum()
     return NameTable(
@@ -273,15 +274,101 @@ def _table(entries: tuple[NameEntry, ...], head_weight: float = 1.0) -> NameTabl
     )
 
 
+# More family names: Morocco has tens of thousands, and with only FAMILY a register of a million
+# would hold twelve thousand persons per name, so many different people would share their full
+# name, birth year and commune. Added: more nisba names, and patronymic names built on a
+# forename, the most common pattern after the nisba (Ben Ahmed → Benahmed, Amazigh Ait Ali).
+MORE_FAMILY: tuple[NameEntry, ...] = (
+    ("الشرايبي", "Chraibi", ("Cheraibi",)), ("الفيلالي", "Filali", ("El Filali",)),
+    ("السلاوي", "Slaoui", ("Sellaoui",)), ("الرباطي", "Rbati", ("Ribati",)),
+    ("التطواني", "Tetouani", ("Titouani",)), ("المكناسي", "Meknassi", ("El Meknassi",)),
+    ("الوجدي", "Oujdi", ("El Oujdi",)), ("الطنجاوي", "Tanjaoui", ("Tangaoui",)),
+    ("الجابري", "Jabri", ("El Jabri",)), ("الساحلي", "Sahli", ("Essahli",)),
+    ("الزعري", "Zaari", ("Ezzaari",)), ("الحريزي", "Harizi", ("El Harizi",)),
+    ("العبدي", "Abdi", ("El Abdi",)), ("الغماري", "Ghomari", ("Ghoumari",)),
+    ("الصنهاجي", "Sanhaji", ("Senhaji",)), ("المصمودي", "Masmoudi", ("Masmudi",)),
+    ("الكتاني", "Kittani", ()), ("الوزاني", "Wazzani", ()),
+    ("القباج", "Guebbaj", ("Kabbaj", "Qabbaj")), ("الصفريوي", "Sefrioui", ("Sefriwi",)),
+    ("لحلو", "Lahlou", ("Lahlu",)), ("بنيس", "Bennis", ("Benis",)),
+    ("الصقلي", "Sqalli", ("Skalli", "Seqalli")), ("العراقي", "Iraqi", ("Iraki", "El Iraqi")),
+    ("الشامي", "Chami", ("Echami",)), ("الحلوي", "Halaoui", ()),
+    ("البقالي", "Bekkali", ()), ("الودغيري", "Oudghiri", ("Oudghiry",)),
+    ("المرابط", "Mourabit", ("El Mourabit",)), ("الطاهري", "Taheri", ("Ettaheri",)),
+    ("البوعزاوي", "Bouazzaoui", ()), ("الكرومي", "Karoumi", ()),
+    ("أمزيان", "Amzil", ()), ("أوفقير", "Oufkir", ()), ("أخنوش", "Akhannouch", ()),
+    ("أزناك", "Aznak", ()), ("أمهال", "Amhal", ()), ("إدبلقاسم", "Id Belkacem", ()),
+    ("أوعمو", "Ouammou", ()), ("بوعياد", "Bouayad", ()), ("بوستة", "Boucetta", ()),
+    ("الدمناتي", "Demnati", ()), ("الزرهوني", "Zerhouni", ()), ("الهواري", "Houari", ()),
+)  # fmt: skip
+
+
+def _patronymic(entries: tuple[NameEntry, ...]) -> tuple[NameEntry, ...]:
+    """Ben<forename> and Ait <forename> family names from the single-word forenames."""
+    out: list[NameEntry] = []
+    for arabic, latin, _variants in entries:
+        if " " in arabic or " " in latin:
+            continue
+        bare = arabic[2:] if arabic.startswith("ال") else arabic
+        ben = ("بن " if bare[0] in "أإآا" else "بن") + bare
+        out.append((ben, "Ben" + latin.lower(), ("Ben " + latin,)))
+        out.append(("آيت " + bare, "Ait " + latin, ("Aït " + latin, "Ait" + latin.lower())))
+    return tuple(out)
+
+
+def _unique(entries: tuple[NameEntry, ...]) -> tuple[NameEntry, ...]:
+    seen: set[str] = set()
+    out = []
+    for e in entries:
+        if e[0] not in seen and e[1] not in seen:
+            seen.update((e[0], e[1]))
+            out.append(e)
+    return tuple(out)
+
+
+ALL_FAMILY = _unique((*FAMILY, *MORE_FAMILY, *_patronymic(MALE)))
+
+#: Second parts of composite male first names (Mohammed Amine, Mohammed Ali): a share of the
+#: Mohammeds carry one, as in the register.
+COMPOSITE_MALE_SHARE = 0.4
+SECOND_MALE: tuple[tuple[str, str], ...] = (
+    ("أمين", "Amine"), ("علي", "Ali"), ("رضا", "Reda"), ("ياسين", "Yassine"),
+    ("المهدي", "El Mehdi"), ("طه", "Taha"), ("الأمين", "Lamine"), ("سعيد", "Said"),
+    ("كريم", "Karim"), ("أنس", "Anas"), ("إدريس", "Driss"), ("عادل", "Adil"),
+    ("يونس", "Younes"), ("الطاهر", "Taher"), ("زكرياء", "Zakaria"), ("هشام", "Hicham"),
+)  # fmt: skip
+
+
+def unit_hash(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A uniform number in [0, 1) per (a, b), without drawing from the generator's stream (the
+    rest of the population stays what it was for a seed)."""
+    x = a.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + b.astype(np.uint64)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def compose_male(arabic: np.ndarray, latin: np.ndarray, male: np.ndarray, u: np.ndarray
+                 ) -> None:  # fmt: skip
+    """Make a share of the Mohammeds composite, in place (u: a uniform per person)."""
+    sel = np.flatnonzero(male & (latin == MALE[0][1]) & (u < COMPOSITE_MALE_SHARE))
+    pick = (u[sel] / COMPOSITE_MALE_SHARE * len(SECOND_MALE)).astype(np.int64)
+    pick = pick.clip(0, len(SECOND_MALE) - 1)
+    arabic[sel] = [f"{MALE[0][0]} {SECOND_MALE[k][0]}" for k in pick]
+    latin[sel] = [f"{MALE[0][1]} {SECOND_MALE[k][1]}" for k in pick]
+
+
 MALE_TABLE = _table(MALE, head_weight=4.0)
 FEMALE_TABLE = _table(FEMALE, head_weight=2.0)
-FAMILY_TABLE = _table(FAMILY)
+FAMILY_TABLE = _table(ALL_FAMILY, exponent=0.6)
 FOREIGN_MALE_TABLE = _table(FOREIGN_MALE)
 FOREIGN_FEMALE_TABLE = _table(FOREIGN_FEMALE)
 FOREIGN_FAMILY_TABLE = _table(FOREIGN_FAMILY)
 
 VARIANTS: dict[str, tuple[str, ...]] = {
-    e[1]: e[2] for e in (*MALE, *FEMALE, *FAMILY) if e[2]
+    e[1]: e[2] for e in (*MALE, *FEMALE, *ALL_FAMILY) if e[2]
 }  # usual Latin spelling -> other spellings
 
 

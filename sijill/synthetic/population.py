@@ -23,6 +23,8 @@ from sijill.synthetic.names import (
     FOREIGN_FEMALE_TABLE,
     FOREIGN_MALE_TABLE,
     MALE_TABLE,
+    compose_male,
+    unit_hash,
 )
 
 DAYS_PER_YEAR = 365.2425
@@ -104,6 +106,23 @@ class Members:
     coverage: np.ndarray
     has_phone: np.ndarray
     declarant: np.ndarray
+
+
+def _distinct_within(idx: np.ndarray, group: np.ndarray, mask: np.ndarray, modulo: int
+                     ) -> np.ndarray:  # fmt: skip
+    """Name indices made distinct within each group among the masked rows: a repeat takes the
+    next name of the list (the first holder keeps it)."""
+    idx = idx.copy()
+    rows = np.flatnonzero(mask)
+    for _ in range(8):
+        key = group[rows].astype(np.int64) * modulo + idx[rows]
+        _unique, first = np.unique(key, return_index=True)
+        repeat = np.ones(len(rows), dtype=bool)
+        repeat[first] = False
+        if not repeat.any():
+            break
+        idx[rows[repeat]] = (idx[rows[repeat]] + 1) % modulo
+    return idx
 
 
 def _adjust_total(size: np.ndarray, target: int, rng: np.random.Generator) -> None:
@@ -311,8 +330,12 @@ def generate_piece(
     sel = role == d.GRANDCHILD
     fam[sel] = np.where(cil_male[hh[sel]], fam[cil_row.clip(0)][hh[sel]], fam_hh[hh[sel]])
     fm_idx, ff_idx = MALE_TABLE.sample(rng, total), FEMALE_TABLE.sample(rng, total)
+    # Two members of a household do not share a first name (parents do not give it twice).
+    fm_idx = _distinct_within(fm_idx, hh, male, len(MALE_TABLE.latin))
+    ff_idx = _distinct_within(ff_idx, hh, ~male, len(FEMALE_TABLE.latin))
     first_ar = np.where(male, MALE_TABLE.arabic[fm_idx], FEMALE_TABLE.arabic[ff_idx])
     first_lat = np.where(male, MALE_TABLE.latin[fm_idx], FEMALE_TABLE.latin[ff_idx])
+    compose_male(first_ar, first_lat, male, unit_hash(keys[hh], slot))
     family_ar = FAMILY_TABLE.arabic[fam]
     family_lat = FAMILY_TABLE.latin[fam]
     fr = foreign[hh]
@@ -321,6 +344,8 @@ def generate_piece(
         mf = FOREIGN_MALE_TABLE.sample(rng, k)
         ff = FOREIGN_FEMALE_TABLE.sample(rng, k)
         fm = male[fr]
+        mf = _distinct_within(mf, hh[fr], fm, len(FOREIGN_MALE_TABLE.latin))
+        ff = _distinct_within(ff, hh[fr], ~fm, len(FOREIGN_FEMALE_TABLE.latin))
         first_ar[fr] = np.where(fm, FOREIGN_MALE_TABLE.arabic[mf], FOREIGN_FEMALE_TABLE.arabic[ff])
         first_lat[fr] = np.where(fm, FOREIGN_MALE_TABLE.latin[mf], FOREIGN_FEMALE_TABLE.latin[ff])
         ffam = FOREIGN_FAMILY_TABLE.sample(rng, n)[hh[fr]]
