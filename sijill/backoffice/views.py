@@ -271,7 +271,10 @@ def household_detail(request: HttpRequest, reference: str) -> HttpResponse:
                                                 purpose=PURPOSE_HOUSEHOLD)
         except NotFound:
             score = None
-    return render(request, "backoffice/household.html", {"view": view, "score": score})
+    return render(request, "backoffice/household.html", {
+        "view": view, "score": score,
+        "can_discrepancies": actor.can(Perm.VERIFICATION_READ),
+        "can_reviews": actor.can(Perm.REVIEW_READ)})
 
 
 @staff_page(Perm.HOUSEHOLD_READ)
@@ -506,11 +509,13 @@ def discrepancy_list(request: HttpRequest) -> HttpResponse:
         status = "open"
     if severity not in verification_selectors.SEVERITIES:
         severity = None
+    household = request.GET.get("household", "").strip().upper()[:12] or None
     rows = verification_selectors.discrepancy_queue(actor=actor, status=status,
-                                                    severity=severity, limit=100,
-                                                    purpose="discrepancy queue")
+                                                    severity=severity, household=household,
+                                                    limit=100, purpose="discrepancy queue")
     return render(request, "backoffice/discrepancy_list.html",
-                  {"rows": rows, "status": status, "severity": severity})
+                  {"rows": rows, "status": status, "severity": severity,
+                   "household": household})
 
 
 @staff_page(Perm.VERIFICATION_READ)
@@ -558,10 +563,11 @@ def review_list(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     mine = request.GET.get("mine") == "1"
     show_all = request.GET.get("all") == "1"
-    rows = case_selectors.review_queue(actor=actor, open_only=not show_all,
-                                       assigned_to_me=mine, limit=100)
+    household = request.GET.get("household", "").strip().upper()[:12] or None
+    rows = case_selectors.review_queue(actor=actor, open_only=not (show_all or household),
+                                       assigned_to_me=mine, household=household, limit=100)
     return render(request, "backoffice/review_list.html",
-                  {"rows": rows, "mine": mine, "show_all": show_all})
+                  {"rows": rows, "mine": mine, "show_all": show_all, "household": household})
 
 
 @staff_page(Perm.REVIEW_READ)

@@ -108,3 +108,17 @@ def test_a_reviewer_corrects_the_data_and_the_index_is_recomputed(reviewer):
     assert review.decision == "corrected" and review.new_version == household.current_version
     assert review.new_score is not None
     assert household.versions.get(version=household.current_version).cars == 2
+
+
+def test_a_households_page_leads_to_its_own_discrepancies_and_reviews(agent_a):
+    household, other = household_create(), household_create()
+    mine, theirs = discrepancy_create(household), discrepancy_create(other)
+    client = signed_in(agent_a)
+    page = client.get(f"/backoffice/households/{household.reference}/").content.decode()
+    assert f"household={household.reference}" in page
+    listing = client.get("/backoffice/discrepancies/", {"status": "all",
+                                                        "household": household.reference})
+    assert [d.pk for d in listing.context["rows"]] == [mine.pk]
+    assert theirs.pk != mine.pk
+    reviews = client.get("/backoffice/reviews/", {"household": household.reference})
+    assert reviews.status_code == 200 and reviews.context["rows"] == []
