@@ -254,3 +254,9 @@ class PersonSearchForm(forms.Form):
     sex = forms.ChoiceField(label=_("Sex"), required=False,
                             choices=[("", "—"), *Person.Sex.choices])
     birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE_INPUT)
+
+
+class ActivateForm(forms.Form):
+    understood = forms.BooleanField(
+        label=_("I understand: every other version is retired and the whole registry is "
+                "rescored with this one."))

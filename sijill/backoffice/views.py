@@ -354,10 +354,25 @@ def formula_list(request: HttpRequest) -> HttpResponse:
 @staff_page(Perm.FORMULA_MANAGE)
 @require_http_methods(["GET", "POST"])
 def formula_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from sijill.backoffice.forms import ActivateForm
+
     actor = request.actor  # type: ignore[attr-defined]
     version = scoring_services.formula_get(actor=actor, pk=pk)
-    form = ImpactForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    activating = request.method == "POST" and request.POST.get("action") == "activate"
+    form = ImpactForm(request.POST if request.method == "POST" and not activating else None)
+    activate = ActivateForm(request.POST if activating else None, prefix="activate")
+    if activating:
+        actor.require(Perm.FORMULA_ACTIVATE)
+        if activate.is_valid():
+            try:
+                run = scoring_services.formula_activate(actor=actor, pk=version.pk)
+            except Conflict as exc:
+                apply_errors(activate, exc)
+            else:
+                messages.success(request, _("Version activated: the registry is being "
+                                            "rescored."))
+                return redirect("backoffice:run_detail", pk=run.pk)
+    elif request.method == "POST" and form.is_valid():
         try:
             run = scoring_services.impact_start(actor=actor, formula_pk=version.pk,
                                                 comparison=form.cleaned_data["comparison"])
@@ -368,7 +383,8 @@ def formula_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("backoffice:run_detail", pk=run.pk)
     formula = scoring_services.formula_of(version)
     return render(request, "backoffice/formula_detail.html", {
-        "version": version, "formula": formula, "form": form,
+        "version": version, "formula": formula, "form": form, "activate": activate,
+        "can_activate": actor.can(Perm.FORMULA_ACTIVATE) and version.status != "active",
         "runs": scoring_services.run_list(actor=actor, formula_pk=version.pk, limit=20)})
 
 

@@ -4,6 +4,7 @@ simulator, with server-rendered SVG charts and the same figures as text tables."
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from django.utils import translation
@@ -83,3 +84,21 @@ def test_an_agent_may_not_open_the_analyst_pages(agent_a):
     for url in ("/backoffice/formulas/", "/backoffice/programs/",
                 "/backoffice/programs/asd/simulator/"):
         assert client.get(url).status_code == 403, url
+
+
+def test_only_an_administrator_activates_a_version_and_must_confirm(analyst, admin_user):
+    from sijill.scoring.models import FormulaVersion
+
+    current = scoring_selectors.formula_current()
+    draft = scoring_services.formula_save_draft(
+        actor=SYSTEM, formula=replace(scoring_services.formula_of(current), version="test-draft"))
+    url = f"/backoffice/formulas/{draft.pk}/"
+    assert signed_in(analyst).post(url, {"action": "activate",
+                                         "activate-understood": "on"}).status_code == 403
+    client = signed_in(admin_user)
+    unconfirmed = client.post(url, {"action": "activate"})
+    assert unconfirmed.status_code == 200 and "understood" in unconfirmed.context[
+        "activate"].errors
+    answer = client.post(url, {"action": "activate", "activate-understood": "on"})
+    assert answer.status_code == 302 and "/backoffice/runs/" in answer["Location"]
+    assert FormulaVersion.objects.get(pk=draft.pk).status == "active"
