@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -430,34 +430,36 @@ def _score(verification: Verification) -> Any:
 
 
 def verification_sweep(*, now: datetime | None = None, inline: bool = False,
-                       stale_seconds: float = 60.0) -> int:
+                       stale_seconds: float | None = None) -> int:
     """Advance every verification whose deadline passed, and run (inline) or queue a pass of
-    every verification with a partner attempt due, including first attempts never made for
-    `stale_seconds` (their task was lost). Returns the verifications touched."""
+    every verification with a partner attempt due or a first attempt never made. Returns the
+    verifications touched.
+
+    On a backend that defers tasks the passes and deadlines are already queued: the sweeper only
+    picks up what is late by `stale_seconds` (default 10 minutes: the work of a task lost with a
+    killed worker). On a backend that cannot defer, it drives the retries (default 0)."""
+    from django.db.models import Q
+
+    from sijill.verification.tasks import verify_household_task
+
+    if stale_seconds is None:
+        stale_seconds = 600.0 if verify_household_task.get_backend().supports_defer else 0.0
     now = now or timezone.now()
-    touched: set[int] = set()
-    for pk in Verification.objects.filter(status=Verification.Status.RUNNING,
-                                          deadline__lte=now).values_list("pk", flat=True):
-        touched.add(pk)
-    stale = now - timezone.timedelta(seconds=stale_seconds)
-    due = (PartnerCheck.objects.filter(status=PartnerCheck.Status.PENDING)
-           .exclude(verification__status=Verification.Status.SUPERSEDED)
-           .filter(models_q_due(now, stale)).values_list("verification_id", flat=True)
-           .distinct())
-    touched.update(due)
+    late = now - timedelta(seconds=stale_seconds)
+    touched: set[int] = set(Verification.objects.filter(
+        status=Verification.Status.RUNNING, deadline__lte=late).values_list("pk", flat=True))
+    touched.update(
+        PartnerCheck.objects.filter(status=PartnerCheck.Status.PENDING)
+        .exclude(verification__status=Verification.Status.SUPERSEDED)
+        .filter(Q(next_attempt_at__lte=late)
+                | Q(next_attempt_at__isnull=True, verification__started_at__lte=late))
+        .values_list("verification_id", flat=True).distinct())
     for pk in sorted(touched):
         if inline:
             verification_process(pk, now=now)
         else:
             _schedule_process(pk)
     return len(touched)
-
-
-def models_q_due(now: datetime, stale: datetime) -> Any:
-    from django.db.models import Q
-
-    return (Q(next_attempt_at__lte=now)
-            | Q(next_attempt_at__isnull=True, verification__started_at__lte=stale))
 
 
 # ---------------------------------------------------------------------------------------------

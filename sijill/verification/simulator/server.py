@@ -170,6 +170,14 @@ class _Server(ThreadingHTTPServer):
         self.records = records
         self.behaviour = Behaviour()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (its timeout) is expected here, not an error to print."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class PartnerSimulator:
     """The simulator as an object: `start()` serves in a background thread (port 0 = a free

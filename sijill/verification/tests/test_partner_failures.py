@@ -3,6 +3,7 @@ answers recorded as partner errors without crashing anything."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -49,7 +50,7 @@ def test_a_partner_down_is_retried_then_the_deadline_scores_then_its_answer_resc
     verification.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         assert services.verification_sweep(now=verification.deadline + timedelta(seconds=1),
-                                           inline=True) == 1
+                                           inline=True, stale_seconds=0) == 1
     verification.refresh_from_db()
     household.refresh_from_db()
     assert verification.status == "concluded" and verification.by_deadline
@@ -148,3 +149,25 @@ def test_an_unreachable_partner_gateway_is_an_error_not_a_crash(
         assert services.verification_process(verification.pk) == "waiting"
     assert set(verification.checks.values_list("last_error", flat=True)) == {
         "unreachable: ConnectionRefusedError"}
+
+
+def test_the_sweeper_requeues_only_what_is_late(simulator, records):
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    household, _, _ = family()
+    verification = Verification.objects.get(household=household)
+    queued = DBTaskResult.objects.filter(task_path__endswith="verify_household_task")
+    before = queued.count()
+    # Just started: its task is queued, nothing is late.
+    assert services.verification_sweep() == 0
+    # Eleven minutes later its first attempt was never made: its task was lost.
+    later = timezone.now() + timedelta(minutes=11)
+    assert services.verification_sweep(now=later) == 1
+    assert queued.count() == before + 1
+    assert queued.order_by("-enqueued_at").first().args_kwargs["kwargs"] == {
+        "verification_id": verification.pk}
+    out = io.StringIO()
+    call_command("verification_sweep", "--stale-seconds", "0", stdout=out)
+    assert out.getvalue().strip() == "1 verification(s) queued"
+    assert queued.count() == before + 2

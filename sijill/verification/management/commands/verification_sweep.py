@@ -15,8 +15,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--inline", action="store_true", help="Run them here, not queued.")
-        parser.add_argument("--stale-seconds", type=float, default=60.0)
+        parser.add_argument("--stale-seconds", type=float, default=None,
+                            help="How late a pass must be (default: 600 on a backend that "
+                                 "defers tasks, else 0).")
 
-    def handle(self, *args: Any, inline: bool, stale_seconds: float, **options: Any) -> None:
+    def handle(self, *args: Any, inline: bool, stale_seconds: float | None,
+               **options: Any) -> None:
         n = verification_sweep(inline=inline, stale_seconds=stale_seconds)
         self.stdout.write(f"{n} verification(s) {'advanced' if inline else 'queued'}")
