@@ -254,7 +254,7 @@ def _household_view(actor: Any, reference: str, purpose: str) -> Any:
 
 @staff_page(Perm.HOUSEHOLD_READ)
 def household_find(request: HttpRequest) -> HttpResponse:
-    reference = request.GET.get("reference", "").strip().upper()
+    reference = re.sub(r"[^A-Z0-9-]", "", request.GET.get("reference", "").upper())[:12]
     if reference:
         return redirect("backoffice:household_detail", reference=reference)
     return render(request, "backoffice/household_find.html", {})

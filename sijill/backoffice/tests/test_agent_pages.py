@@ -158,3 +158,22 @@ def test_an_agent_finds_a_person_by_cnie_or_by_name_and_starts_their_household(a
     form = client.get("/backoffice/households/register/", {"declarant": person.idcs})
     assert form.context["place"]["declarant_idcs"].value() == person.idcs
     assert form.context["members"].forms[0]["idcs"].value() == person.idcs
+
+
+@pytest.mark.parametrize("url", [
+    "/backoffice/households/?reference=a%2Fb%20c",
+    "/backoffice/persons/12ab/",
+    "/backoffice/persons/0000000000/",
+    "/backoffice/households/MEN-NOPE/",
+    "/backoffice/reviews/REV-NOPE/",
+    "/backoffice/complaints/REC-NOPE/",
+    "/backoffice/enrolments/held/HE-NOPE/",
+    "/backoffice/duplicates/999999/",
+    "/backoffice/discrepancies/999999/",
+    "/backoffice/programs/nope/simulator/",
+    "/backoffice/programs/asd/simulator/?threshold=abc&budget=-5",
+    "/backoffice/discrepancies/?status=weird&severity=huge",
+])
+def test_odd_input_is_answered_without_a_server_error(admin_user, url):
+    answer = signed_in(admin_user).get(url)
+    assert answer.status_code in (200, 302, 404), (url, answer.status_code)
