@@ -150,3 +150,14 @@ def test_the_pages_come_in_arabic_by_default_and_in_french_on_request(agent_a):
     client.cookies["django_language"] = "fr"
     french = client.get("/backoffice/").content.decode()
     assert 'lang="fr" dir="ltr"' in french
+
+
+def test_a_super_user_resets_a_lost_authenticator_in_the_admin(admin_user, agent_a):
+    device = TOTPDevice.objects.create(user=agent_a, name="lost phone", confirmed=True)
+    client = signed_in(admin_user)
+    listing = client.get("/admin/otp_totp/totpdevice/")
+    assert listing.status_code == 200 and "lost phone" in listing.content.decode()
+    answer = client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})
+    assert answer.status_code == 302 and not TOTPDevice.objects.filter(pk=device.pk).exists()
+    # The agent's next sign-in enrols a new authenticator.
+    assert _password(Client(), "agent-a")["Location"] == "/backoffice/sign-in/authenticator/"
