@@ -60,14 +60,18 @@ def test_an_agent_signs_in_with_totp_enrols_a_person_and_sees_a_probable_duplica
     assert "/backoffice/sign-in/" in page.url  # not signed in: sent to the staff sign-in
     html = page.locator("html")
     assert html.get_attribute("lang") == "ar" and html.get_attribute("dir") == "rtl"
-    page.fill("#id_username", "agent-a")
-    page.fill("#id_password", DEMO_PASSWORD)
+    # With the keyboard only: type, Tab to the next field, Enter submits.
+    page.focus("#id_username")
+    page.keyboard.type("agent-a")
+    page.keyboard.press("Tab")
+    page.keyboard.type(DEMO_PASSWORD)
     shot(page, "01-sign-in-password")
-    page.locator("form.card button[type=submit]").click()
+    page.keyboard.press("Enter")
     page.wait_for_url("**/sign-in/code/")
-    page.fill("#id_code", totp_now(device))
+    page.focus("#id_code")
+    page.keyboard.type(totp_now(device))
     shot(page, "02-sign-in-totp")
-    page.locator("form.card button[type=submit]").click()
+    page.keyboard.press("Enter")
     page.wait_for_url("**/backoffice/")
     shot(page, "03-home")
 
