@@ -7,7 +7,8 @@ object-level limits (an agent's provinces, a held enrolment's centre) stay in th
 - not signed in, or signed in without the second factor: redirect to the staff sign-in;
 - a citizen account, or a staff role without the page's permission: 403;
 - a domain error raised by a service: PermissionDenied -> 403, NotFound -> 404 (the error page
-  says so in the caller's language; existence of another centre's data is not revealed).
+  says so in the caller's language; existence of another centre's data is not revealed);
+- every answer is marked not to be cached (personal data on shared computers).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from sijill.accounts.actors import Actor
 from sijill.accounts.auth import actor_for_user
@@ -79,11 +81,16 @@ def staff_page(*perms: Perm, any_of: Iterable[Perm] = ()) -> Callable[[View], Vi
             if wanted_any and not any(actor.can(p) for p in wanted_any):
                 return forbidden(request)
             try:
-                return view(request, *args, **kwargs)
+                response = view(request, *args, **kwargs)
             except PermissionDenied as exc:
-                return forbidden(request, exc.message)
+                response = forbidden(request, exc.message)
             except NotFound as exc:
-                return not_found(request, exc.message)
+                response = not_found(request, exc.message)
+            # Staff pages show personal data, often on a centre's shared computer: no copy in
+            # any cache, the browser's back button included.
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
+            return response
 
         wrapper.staff_perms = perms  # type: ignore[attr-defined]
         wrapper.staff_any_of = wanted_any  # type: ignore[attr-defined]

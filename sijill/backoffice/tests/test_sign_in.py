@@ -161,3 +161,8 @@ def test_a_super_user_resets_a_lost_authenticator_in_the_admin(admin_user, agent
     assert answer.status_code == 302 and not TOTPDevice.objects.filter(pk=device.pk).exists()
     # The agent's next sign-in enrols a new authenticator.
     assert _password(Client(), "agent-a")["Location"] == "/backoffice/sign-in/authenticator/"
+
+
+def test_staff_pages_are_never_cached(agent_a):
+    answer = signed_in(agent_a).get("/backoffice/")
+    assert "no-store" in answer["Cache-Control"] and "private" in answer["Cache-Control"]
