@@ -45,7 +45,8 @@ def main() -> None:
         members.append(chunk["members"].select("person_key", "household_key"))
         truth.append(chunk["duplicate_of"])
     frame = sources.generated_frame(pl.concat(persons), pl.concat(members))
-    true_pairs = sources.generated_truth(pl.concat(truth))
+    truth_frame = pl.concat(truth)
+    true_pairs = sources.generated_truth(truth_frame)
     del persons, members
     generated = time.perf_counter() - started
 
@@ -66,6 +67,12 @@ def main() -> None:
            f"threshold {params.threshold}")
     report("dedup recall", f"{quality.recall:.4f}",
            f"{quality.correct_pairs:,} of {quality.true_pairs:,} injected pairs; target 0.97")
+    for label, errors in (("transliteration variants", "first_name_variant|family_name_prefix"),
+                          ("day-month swaps", "day_month_swapped")):
+        subset = sources.generated_truth(truth_frame.filter(pl.col("errors").str.contains(errors)))
+        found = linkage.evaluate(result.clusters, subset)
+        report(f"dedup recall, {label}", f"{found.recall:.4f}",
+               f"{found.correct_pairs:,} of {found.true_pairs:,}")
     by_band = {band: 0 for band, _floor in linkage.BANDS}
     weakest = result.pairs.join(result.clusters.rename({"unique_id": "unique_id_l"}),
                                 on="unique_id_l").filter(

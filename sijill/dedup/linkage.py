@@ -64,11 +64,6 @@ PREDICT_FLOOR = 0.05
 BANDS: tuple[tuple[str, float], ...] = (("high", 0.99), ("medium", 0.9), ("low", 0.0))
 
 
-#: m probabilities of "one parent differs" and "the parents differ", fixed (not trained): in
-#: the synthetic register a duplicate enrolment carries no parent link, so EM never sees a
-#: duplicate pair where both sides are linked. Assumed: a re-enrolment names another mother or
-#: father 1 time in 100, both 1 time in 500.
-PARENT_DIFFERS_M = (0.01, 0.002)
 #: m probability of "different households", fixed (not trained): a person belongs to one
 #: household at a time, so two records of one person each in a household of its own is an
 #: anomaly. Assumed: 5 duplicate pairs in 100 look like that. To be recalibrated from agents'
@@ -272,21 +267,40 @@ def _parents_comparison() -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
+    mother_differs = "(mother_id_l IS NOT NULL AND mother_id_r IS NOT NULL " \
+        "AND mother_id_l <> mother_id_r)"
+    father_differs = "(father_id_l IS NOT NULL AND father_id_r IS NOT NULL " \
+        "AND father_id_l <> father_id_r)"
+    common = f"(mother_id_l = mother_id_r OR father_id_l = father_id_r) " \
+        f"AND NOT {mother_differs} AND NOT {father_differs}"
+    # The same first name in Arabic (normalised), the reference script: a Latin skeleton is
+    # shared by siblings' different names (Hassan / Houssine, Imane / Yamna).
+    first_alike = "first_key_ar_l = first_key_ar_r"
     return cl.CustomComparison(
         output_column_name="parents",
-        comparison_description="links to the mother and the father",
+        comparison_description="links to the mother and the father (with the first name)",
         comparison_levels=[
-            # Agreement is no evidence: the persons who most resemble someone are their
-            # siblings, who share the parents. Only a contradiction weighs (against).
-            cll.CustomLevel("(mother_id_l IS NULL OR mother_id_r IS NULL "
-                            "OR mother_id_l = mother_id_r) AND (father_id_l IS NULL OR "
-                            "father_id_r IS NULL OR father_id_l = father_id_r)",
-                            "no parent contradicts").configure(is_null_level=True),
+            cll.CustomLevel("(mother_id_l IS NULL AND father_id_l IS NULL) OR "
+                            "(mother_id_r IS NULL AND father_id_r IS NULL)").configure(
+                is_null_level=True),
+            # Siblings share their parents but not their first name (parents do not give one
+            # twice): the same parents count only together with the same first name. Trained.
+            cll.CustomLevel(f"{common} AND {first_alike}",
+                            "same parents, same first name"),
+            # Another first name: siblings (twins share the birth date too). No evidence either
+            # way: trained, u from random pairs would call it strong evidence (siblings are
+            # not random pairs), so it is fixed neutral like a shared household.
+            cll.CustomLevel(common, "same parents, another first name (siblings)").configure(
+                m_probability=0.5, fix_m_probability=True, u_probability=0.5,
+                fix_u_probability=True),
+            # Each side links a different parent (a mother here, a father there): no evidence.
+            cll.CustomLevel(f"NOT {mother_differs} AND NOT {father_differs}",
+                            "no parent in common, none contradicts").configure(
+                m_probability=0.5, fix_m_probability=True, u_probability=0.5,
+                fix_u_probability=True),
             cll.CustomLevel("(mother_id_l = mother_id_r) OR (father_id_l = father_id_r)",
-                            "one parent differs").configure(
-                m_probability=PARENT_DIFFERS_M[0], fix_m_probability=True),
-            cll.ElseLevel().configure(label_for_charts="the parents differ",
-                                      m_probability=PARENT_DIFFERS_M[1], fix_m_probability=True),
+                            "one parent differs"),
+            cll.ElseLevel().configure(label_for_charts="the parents differ"),
         ],
     )
 
@@ -316,6 +330,10 @@ def settings(params: LinkageParams) -> Any:
             block_on("first_key_ar", "birth_date_text"),
             block_on("family_key_latin", "birth_date_text"),
             block_on("phone"),
+            # A parent's link and the first name (siblings do not share it): a re-enrolment on
+            # a birth certificate with the family name and the date both mistyped.
+            block_on("mother_id", "first_key_ar"),
+            block_on("father_id", "first_key_ar"),
         ],
         retain_matching_columns=True,  # keeps the gamma (level) columns
         retain_intermediate_calculation_columns=True,
