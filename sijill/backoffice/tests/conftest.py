@@ -80,9 +80,7 @@ def cluster_create(persons: list[Any], *, band: str = "high", probability: float
     cluster = DuplicateCluster.objects.create(run=run, band=band, size=len(persons),
                                               min_probability=probability, max_weight=12.0,
                                               pairs=[])
-    # Members name their run when the model has that column (dedup is adding it).
-    with_run = {"run": run} if any(f.name == "run" for f in ClusterMember._meta.fields) else {}
     for p in persons:
-        ClusterMember.objects.create(cluster=cluster, person=p, match_weight=12.0,
-                                     match_probability=probability, **with_run)
+        ClusterMember.objects.create(cluster=cluster, run=run, person=p, match_weight=12.0,
+                                     match_probability=probability)
     return cluster
