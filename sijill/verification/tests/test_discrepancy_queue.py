@@ -104,3 +104,14 @@ def test_a_decision_without_a_body_names_the_missing_field(as_agent_a):
     response = as_agent_a.post("verification/discrepancies/decision", {})
     assert response.status_code == 422
     assert response.json()["error"]["fields"][0]["field"] == "discrepancy"
+
+
+def test_a_refused_decision_is_explained_in_the_language_asked(undeclared_car, as_agent_a):
+    [item] = as_agent_a.get("verification/discrepancies").json()
+    body = {"discrepancy": item["id"], "decision": "dismiss", "note": ""}
+    fr = as_agent_a.post("verification/discrepancies/decision", body, lang="fr").json()
+    assert fr["error"]["fields"][0] == {
+        "field": "note", "code": "required",
+        "message": "Indiquez pourquoi la valeur déclarée est maintenue."}
+    ar = as_agent_a.post("verification/discrepancies/decision", body, lang="ar").json()
+    assert ar["error"]["fields"][0]["message"] == "بيّن سبب الإبقاء على القيمة المصرح بها."
