@@ -122,3 +122,20 @@ def test_with_no_partner_configured_the_declared_values_are_scored_at_once(
     household.refresh_from_db()
     assert household.status == "scored"
     assert scored_events[0]["reason"] == "registration"
+
+
+def test_households_loaded_in_bulk_are_started_by_command(simulator):
+    import io
+
+    from django.core.management import call_command
+
+    from sijill.verification.tests.conftest import _family
+
+    loaded = [_family()[0] for _ in range(3)]  # no signal: no verification yet
+    started, _, _ = family()
+    out = io.StringIO()
+    call_command("verification_start", "--limit", "2", stdout=out)
+    assert out.getvalue().strip() == "2 verification(s) started"
+    call_command("verification_start", stdout=out)
+    assert Verification.objects.filter(household__in=loaded).count() == 3
+    assert Verification.objects.filter(household=started).count() == 1
