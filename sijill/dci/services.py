@@ -12,7 +12,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -100,6 +100,23 @@ def authenticate(authorization: str | None) -> DciPartner:
     if partner is None:
         raise Rejection(401, "err.request.unauthorized", "This token is not valid.")
     return partner
+
+
+def rate_limit(partner: DciPartner) -> int:
+    """Count one request of the partner; the seconds to wait when over its limit
+    (`SIJILL_DCI_REQUESTS_PER_MINUTE`, default 600), else 0. Counted outside any transaction."""
+    from django.conf import settings
+
+    from sijill.core.errors import TooManyRequests
+    from sijill.security.throttle import throttle_hit
+
+    limit = getattr(settings, "SIJILL_DCI_REQUESTS_PER_MINUTE", 600)
+    try:
+        throttle_hit(scope="dci", key=partner.sender_id, limit=limit,
+                     window=timedelta(minutes=1))
+    except TooManyRequests as exc:
+        return exc.retry_after
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -666,4 +683,8 @@ def _matching(sub: DciSubscription, household_ids: list[int]) -> list[int]:
         qs = q.by_identifier(id_type, value, "Group")
     else:
         qs = q.households(_node({"query_type": kind, "query": flt})[1])
-    return sorted(qs.filter(pk__in=household_ids).values_list("pk", flat=True))
+    found: list[int] = []
+    for start in range(0, len(household_ids), 10_000):  # bounded IN lists
+        found += qs.filter(pk__in=household_ids[start:start + 10_000]).values_list("pk",
+                                                                                  flat=True)
+    return sorted(found)

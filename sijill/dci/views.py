@@ -58,6 +58,12 @@ def endpoint(path: str, handler: Handler) -> Callable[[HttpRequest], HttpRespons
         partner = None
         try:
             partner = services.authenticate(request.headers.get("Authorization"))
+            retry = services.rate_limit(partner)
+            if retry:
+                answer = _json_error_logged(path, services.Rejection(
+                    429, "err.request.too_many_requests", "Too many requests."), partner)
+                answer["Retry-After"] = str(retry)
+                return answer
             header, message = services.open_envelope(partner, request.body, path)
             return _json(handler(partner, header, message))
         except services.Rejection as exc:

@@ -144,3 +144,18 @@ def test_an_async_malformed_message_is_acknowledged_as_an_error(dci: Dci) -> Non
 def test_the_registry_publishes_its_public_key(client: Client) -> None:
     keys = json.loads(client.get("/api/dci/keys").content)["keys"]
     assert keys[0]["algorithm"] == "ed25519" and len(base64.b64decode(keys[0]["public_key"])) == 32
+
+
+def test_a_partner_over_its_rate_is_told_to_wait(dci: Dci, settings: Any) -> None:
+    settings.SIJILL_DCI_REQUESTS_PER_MINUTE = 2
+    for _ in range(2):
+        assert dci.search(by_uin("1234567890")).status_code == 200
+    r = dci.search(by_uin("1234567890"))
+    assert r.status_code == 429 and int(r["Retry-After"]) >= 1
+    assert _sync_reject_429(r) == "err.request.too_many_requests"
+
+
+def _sync_reject_429(r: Any) -> str:
+    header = r.json()["header"]
+    assert header["status"] == "rjct"
+    return header["meta"]["error"]["code"]
