@@ -18,6 +18,7 @@ to choose the context itself.
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta
 from typing import Any
@@ -41,11 +42,28 @@ logger = logging.getLogger(__name__)
 INDEX_NOTICE_REASONS = frozenset({"registration", "update", "review"})
 
 
+def _logged(receiver_func: Any) -> Any:
+    """A notice that cannot be addressed (no phone, no household, no e-mail) is logged, not
+    raised: the sender's work is committed and other receivers must still run."""
+
+    @functools.wraps(receiver_func)
+    def wrapper(sender: Any, **kwargs: Any) -> Notification | None:
+        try:
+            return receiver_func(sender, **kwargs)
+        except ValueError as exc:
+            ids = {k: v for k, v in kwargs.items() if k.endswith("_id") or k == "reason"}
+            logger.warning("%s: no notice (%s) for %s", receiver_func.__name__, exc, ids)
+            return None
+
+    return wrapper
+
+
 def _index(value: float) -> str:
     return f"{value:.4f}"
 
 
 @receiver(household_scored, dispatch_uid="notifications.index_notice")
+@_logged
 def on_household_scored(sender: Any, household_id: int, score_id: int, reason: str,
                         **kwargs: Any) -> Notification | None:
     if reason not in INDEX_NOTICE_REASONS:
@@ -88,6 +106,7 @@ def _display(case: Any, name: str) -> str:
 
 
 @receiver(review_decided, dispatch_uid="notifications.review_outcome")
+@_logged
 def on_review_decided(sender: Any, review_id: int, **kwargs: Any) -> Notification | None:
     from sijill.notifications.services import notice_queue
 
@@ -110,6 +129,7 @@ def on_review_decided(sender: Any, review_id: int, **kwargs: Any) -> Notificatio
 
 
 @receiver(complaint_answered, dispatch_uid="notifications.complaint_answer")
+@_logged
 def on_complaint_answered(sender: Any, complaint_id: int, **kwargs: Any) -> Notification | None:
     from sijill.notifications.services import notice_queue
 
@@ -129,6 +149,7 @@ def on_complaint_answered(sender: Any, complaint_id: int, **kwargs: Any) -> Noti
 
 
 @receiver(eligibility_changed, dispatch_uid="notifications.eligibility_change")
+@_logged
 def on_eligibility_changed(sender: Any, household_id: int, program_code: str, eligible: bool,
                            **kwargs: Any) -> Notification | None:
     from sijill.households.models import Household

@@ -87,3 +87,14 @@ def test_a_notice_in_french_for_a_french_speaking_household(django_capture_on_co
     notice = Notification.objects.get(kind="index_notice")
     assert notice.language == "fr"
     assert "Registre social" in notice.body or "registre social" in notice.body.lower()
+
+
+def test_a_notice_that_cannot_be_addressed_is_logged_not_raised(caplog):
+    from sijill.notifications import receivers
+
+    def unreachable(sender, **kwargs):
+        raise ValueError("no phone number on record")
+
+    wrapped = receivers._logged(unreachable)
+    assert wrapped(None, complaint_id=7) is None
+    assert "no notice" in caplog.text and "complaint_id" in caplog.text
