@@ -205,46 +205,69 @@ def verification_process(verification_id: int, *, now: datetime | None = None,
 
         with ThreadPoolExecutor(max_workers=workers or len(due)) as pool:
             attempts = list(pool.map(one, due))
-        with transaction.atomic():
-            for a in attempts:
-                attempt_record(a, household_id=verification.household_id)
+        attempts_record(attempts, household_id=verification.household_id)
     return verification_advance(verification_id, now=now, subject=subject)
 
 
 def attempt_record(a: Attempt, *, household_id: int, channel: str = "api") -> bool:
     """Record one attempt as evidence and move its check on (answered, retried later, or
     failed). False when this attempt (or an answer) was recorded already: nothing is added."""
+    return bool(attempts_record([a], household_id=household_id, channel=channel))
+
+
+def attempts_record(attempts: Sequence[Attempt], *, household_id: int,
+                    channel: str = "api") -> int:
+    """Record the attempts of one pass in one transaction: the checks are row-locked, an
+    attempt already recorded (a rerun, a concurrent pass) or a check already answered is
+    skipped, the rest is written in one INSERT and one UPDATE. Returns the attempts recorded."""
     max_attempts = int(conf.get("VERIFICATION_MAX_ATTEMPTS"))
     with transaction.atomic():
-        check = PartnerCheck.objects.select_for_update().filter(pk=a.check_id).first()
-        if check is None or check.status == PartnerCheck.Status.ANSWERED or \
-                check.attempts >= a.number:
-            return False
+        checks = {c.pk: c for c in PartnerCheck.objects.select_for_update().filter(
+            pk__in=[a.check_id for a in attempts]).order_by("pk")}
+        fresh = [a for a in attempts if a.check_id in checks
+                 and checks[a.check_id].status != PartnerCheck.Status.ANSWERED
+                 and checks[a.check_id].attempts < a.number]
+        if not fresh:
+            return 0
         stamp = timezone.now()
+        rows = [Evidence(partner_check_id=a.check_id, household_id=household_id,
+                         partner=a.partner, attempt=a.number, channel=channel,
+                         outcome=Evidence.Outcome.ANSWER if a.reply.ok
+                         else Evidence.Outcome.ERROR,
+                         question=a.question, answer=a.reply.answer, error=a.reply.error[:300],
+                         received_at=stamp, elapsed_ms=a.reply.elapsed_ms) for a in fresh]
         try:
             with transaction.atomic():
-                Evidence.objects.create(
-                    partner_check=check, household_id=household_id, partner=a.partner,
-                    attempt=a.number, channel=channel,
-                    outcome=Evidence.Outcome.ANSWER if a.reply.ok else Evidence.Outcome.ERROR,
-                    question=a.question, answer=a.reply.answer, error=a.reply.error[:300],
-                    received_at=stamp, elapsed_ms=a.reply.elapsed_ms)
-        except IntegrityError:
-            return False
-        check.attempts = a.number
-        check.last_error = a.reply.error[:300]
-        if a.reply.ok:
-            check.status, check.answered_at, check.next_attempt_at = \
-                PartnerCheck.Status.ANSWERED, stamp, None
-        elif a.number >= max_attempts:
-            check.status, check.next_attempt_at = PartnerCheck.Status.FAILED, None
-        else:
-            check.next_attempt_at = stamp + conf.backoff(a.number)
-        check.save(update_fields=["attempts", "last_error", "status", "answered_at",
-                                  "next_attempt_at"])
-    if not a.reply.ok:
-        log.warning("partner %s attempt %s failed: %s", a.partner, a.number, a.reply.error)
-    return True
+                Evidence.objects.bulk_create(rows)
+        except IntegrityError:  # cannot happen under the locks; one by one to be sure
+            kept = []
+            for a, row in zip(fresh, rows, strict=True):
+                try:
+                    with transaction.atomic():
+                        row.save()
+                    kept.append(a)
+                except IntegrityError:
+                    continue
+            fresh = kept
+        changed = []
+        for a in fresh:
+            check = checks[a.check_id]
+            check.attempts = a.number
+            check.last_error = a.reply.error[:300]
+            if a.reply.ok:
+                check.status, check.answered_at, check.next_attempt_at = \
+                    PartnerCheck.Status.ANSWERED, stamp, None
+            elif a.number >= max_attempts:
+                check.status, check.next_attempt_at = PartnerCheck.Status.FAILED, None
+            else:
+                check.next_attempt_at = stamp + conf.backoff(a.number)
+            changed.append(check)
+        PartnerCheck.objects.bulk_update(changed, ["attempts", "last_error", "status",
+                                                   "answered_at", "next_attempt_at"])
+    for a in fresh:
+        if not a.reply.ok:
+            log.warning("partner %s attempt %s failed: %s", a.partner, a.number, a.reply.error)
+    return len(fresh)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -613,7 +636,8 @@ def models_f_current() -> Any:
 
 
 __all__: Sequence[str] = (
-    "Attempt", "ImportReport", "attempt_record", "batch_import", "discrepancy_decide",
+    "Attempt", "ImportReport", "attempt_record", "attempts_record", "batch_import",
+    "discrepancy_decide",
     "partners", "subject_of", "verification_advance", "verification_process",
     "verification_start", "verification_sweep", "verifications_start_pending",
 )
