@@ -175,8 +175,9 @@ def notice_queue(*, kind: str, household: Household | None = None, person: Perso
         with transaction.atomic():
             notification.save()
             audit_record(actor=actor, action="notify", entity="notification",
-                         entity_id=key, subject=person.idcs if person else "",
-                         detail={"kind": kind, "channel": chosen, "household": reference})
+                         entity_id=notification.pk, subject=person.idcs if person else "",
+                         detail={"key": key, "kind": kind, "channel": chosen,
+                                 "household": reference})
     except IntegrityError:
         # A concurrent caller queued the same key first: theirs is the notice.
         existing = Notification.objects.filter(key=key).first()

@@ -73,3 +73,16 @@ def test_a_french_household_gets_french(django_capture_on_commit_callbacks):
                          context={"index": "9.1", "review_until": "01/02/2027"})
     with translation.override("en"):
         assert n.language == "fr"
+
+
+def test_a_long_key_and_purpose_are_fine_and_the_queuing_is_audited(
+        django_capture_on_commit_callbacks):
+    from sijill.audit.models import AuditEntry
+
+    person = person_create()
+    with django_capture_on_commit_callbacks(execute=True):
+        n = one_time_code_send(person=person, code="123456",
+                               purpose="a-rather-long-purpose-name-for-a-code-" * 2)
+    entry = AuditEntry.objects.get(action="notify")
+    assert entry.entity_id == str(n.pk) and entry.subject == person.idcs
+    assert entry.detail["key"] == n.key and entry.detail["channel"] == "sms"
