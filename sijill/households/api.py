@@ -170,8 +170,8 @@ def _member_out(m: Membership) -> MemberOut:
                      start_date=m.start_date, end_date=m.end_date, end_reason=m.end_reason)
 
 
-def _declaration_out(v: DeclarationVersion) -> DeclarationOut:
-    d = services.declaration_of(v)
+def _declaration_out(v: DeclarationVersion, d: Declaration | None = None) -> DeclarationOut:
+    d = d or services.declaration_of(v)
     data = d.to_dict()
     return DeclarationOut(version=v.version, reason=v.reason, created_at=v.created_at,
                           created_by=v.created_by, declarant_idcs=v.declarant.idcs,
@@ -188,7 +188,8 @@ def _out(view: services.HouseholdView) -> HouseholdOut:
         declarant_idcs=h.declarant.idcs, head_idcs=h.head.idcs if h.head else None,
         notice_language=h.notice_language, created_at=h.created_at,
         members=[_member_out(m) for m in view.members],
-        declaration=_declaration_out(view.declaration) if view.declaration else None)
+        declaration=(_declaration_out(view.declaration, view.current) if view.declaration
+                     else None))
 
 
 def _read(request: HttpRequest, reference: str) -> HouseholdOut:
@@ -210,9 +211,9 @@ def register(request: HttpRequest, payload: RegistrationIn):  # type: ignore[no-
         commune=payload.commune, milieu=payload.milieu.value, address=payload.address,
         declarant_idcs=payload.declarant_idcs, declaration=payload.to_declaration(),
         notice_language=payload.notice_language, moving=frozenset(payload.moving))
-    household = services.household_register(actor=request.auth, data=data,  # type: ignore[attr-defined]
-                                            submit=payload.submit)
-    return 201, _written(household.reference)
+    view = services.household_registration(actor=request.auth, data=data,  # type: ignore[attr-defined]
+                                           submit=payload.submit)
+    return 201, _out(view)
 
 
 @router.get("/households/{reference}", response={200: HouseholdOut, **ERRORS},

@@ -295,6 +295,24 @@ def _write_version(*, household: Household, declaration: Declaration,
                    persons: dict[str, Person], declarant: Person, actor: Actor,
                    reason: str) -> DeclarationVersion:
     household.current_version += 1
+    version = _version_rows(household=household, declaration=declaration, persons=persons,
+                            declarant=declarant, actor=actor, reason=reason)
+    # No head only after the head's death, until an updated declaration names one.
+    household.head = _head_of(declaration, persons)
+    household.declarant = declarant
+    household.save()
+    return version
+
+
+def _head_of(declaration: Declaration, persons: dict[str, Person]) -> Person | None:
+    return next((persons[m.idcs] for m in declaration.members
+                 if m.relationship == Relationship.HEAD), None)
+
+
+def _version_rows(*, household: Household, declaration: Declaration,
+                  persons: dict[str, Person], declarant: Person, actor: Actor,
+                  reason: str) -> DeclarationVersion:
+    """Insert version `household.current_version` and its members (two statements)."""
     version = DeclarationVersion.objects.create(
         household=household, version=household.current_version, reason=reason,
         created_by=actor.label, declarant=declarant, commune_id=household.commune_id,
@@ -307,11 +325,6 @@ def _write_version(*, household: Household, declaration: Declaration,
                              for k, v in asdict(m).items() if k != "idcs"})
         for i, m in enumerate(declaration.members)
     ])
-    # No head only after the head's death, until an updated declaration names one.
-    household.head = next((persons[m.idcs] for m in declaration.members
-                           if m.relationship == Relationship.HEAD), None)
-    household.declarant = declarant
-    household.save()
     return version
 
 
@@ -391,10 +404,13 @@ def _remove_members(*, household: Household, leaving: list[Membership], reason: 
 
 
 def _sync_memberships(*, household: Household, declaration: Declaration,
-                      persons: dict[str, Person], day: date) -> None:
+                      persons: dict[str, Person], day: date, new: bool = False,
+                      ) -> list[Membership]:
     """Make the active memberships match the declaration: end what left or changed
-    relationship, start what joined. The partial unique indexes guard the result."""
-    active = {m.person_id: m for m in household.memberships.filter(end_date__isnull=True)}
+    relationship, start what joined (returned). The partial unique indexes guard the result.
+    A `new` household has no membership yet (nothing to read)."""
+    active = {} if new else {m.person_id: m for m in
+                             household.memberships.filter(end_date__isnull=True)}
     declared = {persons[m.idcs].pk: str(m.relationship) for m in declaration.members}
     gone = [m for pid, m in active.items() if pid not in declared]
     changed = [m for pid, m in active.items()
@@ -402,19 +418,22 @@ def _sync_memberships(*, household: Household, declaration: Declaration,
     _end(gone, reason=Membership.EndReason.LEFT, day=day)
     _end(changed, reason=Membership.EndReason.RELATIONSHIP_CHANGED, day=day)
     keep = {pid for pid, m in active.items() if pid in declared and m not in changed}
-    new = [Membership(household=household, person_id=pid, relationship=rel, start_date=day)
-           for pid, rel in sorted(declared.items()) if pid not in keep]
+    by_pk = {p.pk: p for p in persons.values()}
+    joining = [Membership(household=household, person=by_pk[pid], relationship=rel,
+                          start_date=day)
+               for pid, rel in sorted(declared.items()) if pid not in keep]
     try:
         with transaction.atomic():
-            Membership.objects.bulk_create(new)
+            Membership.objects.bulk_create(joining)
     except IntegrityError:
         # A concurrent transaction gave one of these persons another household first.
         taken = [m.person for m in Membership.objects.select_related("person")
-                 .filter(person_id__in=[n.person_id for n in new], end_date__isnull=True)
+                 .filter(person_id__in=[n.person_id for n in joining], end_date__isnull=True)
                  .exclude(household=household)]
         if taken:
             raise _conflict(taken, declaration.members) from None
         raise
+    return joining
 
 
 def _after_commit_changed(household: Household, *, reason: str) -> None:
@@ -441,6 +460,13 @@ def _audit(actor: Actor, action: str, household: Household, **detail: Any) -> No
 def household_register(*, actor: Actor, data: RegistrationInput, submit: bool = True,
                        ) -> Household:
     """Register a household with its first declaration, as a draft or submitted."""
+    return household_registration(actor=actor, data=data, submit=submit).household
+
+
+def household_registration(*, actor: Actor, data: RegistrationInput, submit: bool = True,
+                           ) -> HouseholdView:
+    """Register a household (as `household_register`) and return it as written, to answer the
+    caller without reading it back: the household, its memberships and its first version."""
     actor.require(Perm.HOUSEHOLD_REGISTER)
     day = _today()
     problems = Problems()
@@ -462,25 +488,42 @@ def household_register(*, actor: Actor, data: RegistrationInput, submit: bool = 
         _leave_other_households(household=None, persons=persons, declaration=data.declaration,
                                 moving=data.moving, actor=actor, day=day)
         declarant = persons[data.declarant_idcs]
+        # Inserted in its final state (first version, head, status): the events below still
+        # record each step (draft, then submitted).
         household = Household(reference=_reference(), commune=commune, milieu=data.milieu,
                               address=data.address.strip(), declarant=declarant,
+                              head=_head_of(data.declaration, persons), current_version=1,
                               notice_language=data.notice_language, created_by=actor.label,
-                              centre_id=actor.centre_id, status=S.DRAFT)
+                              centre_id=actor.centre_id,
+                              status=S.SUBMITTED if submit else S.DRAFT)
         _save_with_fresh_reference(household)
-        RegistrationEvent.objects.create(household=household, from_status="", to_status=S.DRAFT,
-                                         actor_label=actor.label)
-        _write_version(household=household, declaration=data.declaration, persons=persons,
-                       declarant=declarant, actor=actor, reason="registration")
-        _sync_memberships(household=household, declaration=data.declaration, persons=persons,
-                          day=day)
+        RegistrationEvent.objects.bulk_create(lifecycle_events(
+            household_ids=[household.pk], actor_label=actor.label, submitted=submit))
+        version = _version_rows(household=household, declaration=data.declaration,
+                                persons=persons, declarant=declarant, actor=actor,
+                                reason="registration")
+        members = _sync_memberships(household=household, declaration=data.declaration,
+                                    persons=persons, day=day, new=True)
         if submit:
-            _event(household, to=S.SUBMITTED, actor=actor)
-            household.save(update_fields=["status", "updated_at"])
             _after_commit_submitted(household)
         _audit(actor, "register", household, members=sorted(persons), submitted=submit,
                version=household.current_version)
         _after_commit_changed(household, reason="registration")
-    return household
+    version.declarant = declarant
+    return HouseholdView(household=household, members=members, declaration=version,
+                         current=data.declaration)
+
+
+def lifecycle_events(*, household_ids: Sequence[int], actor_label: str, submitted: bool,
+                     note: str = "") -> list[RegistrationEvent]:
+    """The events of new registrations: created as a draft, then submitted (if `submitted`).
+    Shared by the API registration and the bulk writers, so every path records the same
+    lifecycle."""
+    now = timezone.now()
+    steps = [("", S.DRAFT)] + ([(S.DRAFT, S.SUBMITTED)] if submitted else [])
+    return [RegistrationEvent(household_id=pk, from_status=a, to_status=b, at=now,
+                              actor_label=actor_label, note=note)
+            for pk in household_ids for a, b in steps]
 
 
 def household_submit(*, actor: Actor, reference: str) -> Household:
@@ -658,6 +701,8 @@ class HouseholdView:
     household: Household
     members: list[Membership]
     declaration: DeclarationVersion | None
+    #: The contract record of `declaration` when the writer has it at hand (not read again).
+    current: Declaration | None = None
 
 
 def household_read(*, actor: Actor, reference: str, purpose: str = "") -> HouseholdView:
