@@ -142,9 +142,8 @@ def enrol(request: HttpRequest, payload: EnrolmentIn):  # type: ignore[no-untype
     actor.require(Perm.PERSON_ENROL)
     outcome = services.person_enrol(actor=actor,
                                     data=services.EnrolmentInput(**payload.model_dump()))
-    if outcome.person is not None:
-        person = access.person_get(idcs=outcome.person.idcs)
-        return 201, EnrolmentOut(outcome="enrolled", person=PersonOut.of(person))  # type: ignore[arg-type]
+    if outcome.person is not None:  # answered from what was written, not read back
+        return 201, EnrolmentOut(outcome="enrolled", person=PersonOut.of(outcome.person))
     assert outcome.held is not None
     return 202, EnrolmentOut(outcome="held", held=_held_out(outcome.held))
 
