@@ -274,8 +274,9 @@ def _parents_comparison() -> Any:
     common = f"(mother_id_l = mother_id_r OR father_id_l = father_id_r) " \
         f"AND NOT {mother_differs} AND NOT {father_differs}"
     # The same first name in Arabic (normalised), the reference script: a Latin skeleton is
-    # shared by siblings' different names (Hassan / Houssine, Imane / Yamna).
-    first_alike = "first_key_ar_l = first_key_ar_r"
+    # shared by siblings' different names (Hassan / Houssine, Imane / Yamna); and born within a
+    # year (the normalised key joins brothers Hassan / Lahcen, حسن / الحسن, born years apart).
+    first_alike = "first_key_ar_l = first_key_ar_r AND abs(birth_year_l - birth_year_r) <= 1"
     return cl.CustomComparison(
         output_column_name="parents",
         comparison_description="links to the mother and the father (with the first name)",
@@ -286,11 +287,12 @@ def _parents_comparison() -> Any:
             # Siblings share their parents but not their first name (parents do not give one
             # twice): the same parents count only together with the same first name. Trained.
             cll.CustomLevel(f"{common} AND {first_alike}",
-                            "same parents, same first name"),
+                            "same parents, same first name, born within a year"),
             # Another first name: siblings (twins share the birth date too). No evidence either
             # way: trained, u from random pairs would call it strong evidence (siblings are
             # not random pairs), so it is fixed neutral like a shared household.
-            cll.CustomLevel(common, "same parents, another first name (siblings)").configure(
+            cll.CustomLevel(common, "same parents, another first name or year (siblings)")
+            .configure(
                 m_probability=0.5, fix_m_probability=True, u_probability=0.5,
                 fix_u_probability=True),
             # Each side links a different parent (a mother here, a father there): no evidence.
@@ -458,6 +460,7 @@ def deduplicate(frame: pl.DataFrame, params: LinkageParams | None = None, *,
         notes.append("prior: default")
     attempt("u", lambda: linker.training.estimate_u_using_random_sampling(
         max_pairs=params.u_max_pairs, seed=params.seed))
+    _complete_u(linker, params)
     say("train", 0.3)
     attempt("em_birth_date", lambda: linker.training
             .estimate_parameters_using_expectation_maximisation(
@@ -494,6 +497,29 @@ def deduplicate(frame: pl.DataFrame, params: LinkageParams | None = None, *,
                          seconds=seconds, model=model)
 
 
+def _complete_u(linker: Any, params: LinkageParams) -> None:
+    """u of the levels random sampling never saw. Splink would fall back to a default u that
+    says nothing of the data; instead:
+
+    - "one parent differs" takes the u of "the parents differ": both are a contradiction, and
+      random pairs that share one parent are relatives, not a sample of non-matches;
+    - any other level gets the rule-of-three bound 3 / (pairs sampled): seen in none of N
+      random pairs, its frequency is below 3/N with 95 % confidence.
+    """
+    bound = 3.0 / params.u_max_pairs
+    for comparison in linker._settings_obj.comparisons:
+        levels = {lv.label_for_charts: lv for lv in comparison.comparison_levels
+                  if not lv.is_null_level}
+        for label, level in levels.items():
+            if level._fix_u_probability or level._u_probability is not None:
+                continue
+            if label == "one parent differs" and "the parents differ" in levels:
+                other = levels["the parents differ"]._u_probability
+                level.u_probability = float(other) if isinstance(other, float) else bound
+            else:
+                level.u_probability = bound
+
+
 def _smooth(linker: Any) -> None:
     """Raise every m probability to at least M_FLOOR, renormalised within its comparison."""
     for comparison in linker._settings_obj.comparisons:
@@ -528,11 +554,25 @@ def _comparison_levels(linker: Any) -> dict[str, dict[int, tuple[str, float | No
 
 def _model_summary(linker: Any, comparisons: dict[str, dict[int, tuple[str, float | None]]]
                    ) -> dict[str, Any]:
+    def probability(level: Any, which: str) -> float | None:
+        try:
+            value = float(getattr(level, which))
+        except (TypeError, ValueError):
+            return None
+        return value if math.isfinite(value) else None
+
     return {
         "probability_two_random_records_match":
             linker._settings_obj._probability_two_random_records_match,
         "comparisons": {name: {label: weight for label, weight in levels.values()}
                         for name, levels in comparisons.items()},
+        # m and u of every level, and whether it was fixed rather than estimated.
+        "levels": {c.output_column_name: {
+            level.label_for_charts: {
+                "m": probability(level, "m_probability"), "u": probability(level, "u_probability"),
+                "fixed": bool(level._fix_m_probability)}
+            for level in c.comparison_levels if not level.is_null_level}
+            for c in linker._settings_obj.comparisons},
     }
 
 
