@@ -308,6 +308,11 @@ def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
                           " previous_eligible boolean, reason varchar(10)"))
         _load(cur, "programs_tmp_new", written)
         if written.height:
+            few = pg and written.height * 10 < max(decisions.height, 1)
+            if few:  # join the few rows written by the decisions' primary key (nested loop),
+                # not by a scan of every program's decisions
+                cur.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off;"
+                            " SET LOCAL enable_mergejoin = off")
             cur.execute("UPDATE programs_eligibilitydecision SET current = false WHERE id IN"
                         " (SELECT old_id FROM programs_tmp_new WHERE old_id IS NOT NULL)")
             cur.execute(
@@ -322,6 +327,9 @@ def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
                 " FROM programs_tmp_new n"
                 " LEFT JOIN programs_tmp_cond t ON t.household_id = n.household_id"
                 " LEFT JOIN programs_eligibilitydecision c ON c.id = n.old_id", params)
+            if few:
+                cur.execute("SET LOCAL enable_seqscan = on; SET LOCAL enable_hashjoin = on;"
+                            " SET LOCAL enable_mergejoin = on")
             out.written = written.height
         moved = written.filter(pl.col("previous_eligible").is_null() & pl.col("eligible")
                                | (pl.col("previous_eligible") != pl.col("eligible"))

@@ -244,3 +244,19 @@ def test_a_wrong_translation_is_caught_and_cel_decides(monkeypatch):
     score(with_child, 9.0)
     eligibility.redecide(program)
     assert current(program, with_child).eligible
+
+
+def test_a_threshold_change_of_few_households_among_many_keeps_their_conditions():
+    """Few rows written among many decisions: on PostgreSQL they are joined by primary key."""
+    households = [family(children=[{"age": 8, "schooling": "public"}]) for _ in range(12)]
+    for i, h in enumerate(households):
+        score(h, 9.7 if i == 5 else 9.0)
+    eligibility.redecide_all()
+    updated = services.program_update(actor=SYSTEM, code="school-support",
+                                      values={"threshold": 9.65})
+    out = eligibility.redecide(updated, reason="rules")
+    assert out.written == 1 and out.changes == [(households[5].pk, False)]
+    moved = current(updated, households[5])
+    assert (moved.eligible, moved.reason, moved.previous_eligible) == (False, "rules", True)
+    assert moved.conditions == {"school_age_child_in_school": True}
+    assert EligibilityDecision.objects.filter(program=updated, current=True).count() == 12
