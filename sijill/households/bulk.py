@@ -24,23 +24,35 @@ household and must be identical on all of them. Enumerations take the values of
 sijill.declaration.vocab; booleans are true/false (or 1/0); counts and amounts are whole numbers
 in the ranges of households.models.RANGES. In Parquet, columns may be typed (bool, int) or text.
 
-The same rules as a registration through the API apply (enrolled and alive members, one head,
-an adult declarant member, one household per person, roll-out open); a person already in a
-household is an error (moves are not imported). If any row is bad, nothing is imported and the
-report lists every bad row: `row` is the 1-based data row (line row+1 of a CSV, after the
-header), `field` the column, `code` and `reason` what is wrong. A household-level problem (no
-head) is reported on the household's first row.
+    moving          optional column: true on the row of a member who leaves the household
+                    they belong to today (empty or absent means false)
 
-On PostgreSQL the rows are written with COPY; elsewhere with batched INSERTs. Everything is one
-transaction; the partial unique index on memberships still guards against a concurrent
-registration of the same person (the import then fails whole and can be retried).
+The same rules as a registration through the API apply (enrolled and alive members, one head,
+an adult declarant member, one household per person, roll-out open). Moves are explicit, as
+through the API: a person already in another household is a bad row (`in_another_household`)
+unless the row says `moving=true`; then the old membership ends (`moved`) and the old household
+gets its next declaration version without the person (cancelled if nobody is left), history
+kept. The head of a household whose other members stay cannot move out by file
+(`head_has_members`: that household names a new head first). A registry would rather refuse
+than guess: an IDCS typed into the wrong household of a file must not silently take a person
+out of their family. If any row is bad, nothing is imported and the report lists every bad
+row: `row` is the 1-based data row (line row+1 of a CSV, after the header), `field` the column,
+`code` and `reason` what is wrong. A household-level problem (no head) is reported on the
+household's first row.
+
+On PostgreSQL the rows are written with COPY; elsewhere with batched INSERTs (the writers of
+`households.bulkwrite`, shared with the synthetic loader; each household records the same
+lifecycle as a registration: draft, then submitted). Everything is one transaction; the partial
+unique index on memberships still guards against a concurrent registration of the same person
+(the import then fails whole and can be retried). After the commit, one background task per
+`ANNOUNCE_CHUNK` households (`tasks.households_submitted_task`) sends `household_submitted` for
+each of them (verification starts, then scoring): the import itself queues a handful of tasks,
+not one per household.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,9 +60,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,6 +74,12 @@ from sijill.declaration import vocab
 from sijill.declaration.model import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 from sijill.geography.models import Commune
 from sijill.households import services
+from sijill.households.bulkwrite import (
+    household_references,
+    lifecycle_event_frame,
+    reserve_ids,
+    write_frame,
+)
 from sijill.households.models import (
     RANGES,
     DeclarationVersion,
@@ -69,16 +88,13 @@ from sijill.households.models import (
     Membership,
     RegistrationEvent,
 )
-from sijill.households.signals import household_submitted
 from sijill.population import idcs as idcs_mod
 from sijill.population.models import Person
-from sijill.population.validation import age_on
-from sijill.security.fields import encrypt_model_frame
 
 PLACE_COLUMNS = ("commune", "milieu", "address", "declarant_idcs", "notice_language")
 HOUSEHOLD_COLUMNS = PLACE_COLUMNS + HOUSEHOLD_FIELDS
 COLUMNS = ("household_key", *HOUSEHOLD_COLUMNS, *MEMBER_FIELDS)
-OPTIONAL = {"notice_language"}
+OPTIONAL = {"notice_language", "moving"}
 
 ENUMS: dict[str, type] = {
     "milieu": vocab.Milieu, "dwelling_type": vocab.DwellingType,
@@ -94,7 +110,7 @@ BOOLEANS = tuple(n for n in (*HOUSEHOLD_FIELDS, *MEMBER_FIELDS)
                  if n.startswith(("has_", "owns_")) or n == "literate")
 INTEGERS = tuple(RANGES)
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
-BATCH = 2000
+ANNOUNCE_CHUNK = 5000  # households per household_submitted_task
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +165,31 @@ def read_file(path: Path) -> pl.DataFrame:
     return frame.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
 
 
+def idcs_problems(values: pl.Series) -> pl.Series:
+    """`population.idcs.problem` of every value at once: "idcs_format", "idcs_checksum" or
+    null (a valid IDCS, or no value)."""
+    well_formed = values.str.contains(r"^[1-9][0-9]{9}$")
+    ok = well_formed.fill_null(False).to_numpy()
+    valid = np.zeros(len(values), dtype=bool)
+    if ok.any():
+        text = "".join(values.filter(pl.Series(ok)).to_list()).encode("ascii")
+        digits = (np.frombuffer(text, dtype=np.uint8) - 48).reshape(-1, idcs_mod.LENGTH)
+        check = np.zeros(len(digits), dtype=np.int8)
+        for i in range(idcs_mod.LENGTH):  # Verhoeff: fold from the rightmost digit
+            check = idcs_mod._D[check, idcs_mod._P[i % 8, digits[:, -1 - i]]]
+        valid[ok] = check == 0
+    return _codes(well_formed, valid)
+
+
+def _codes(well_formed: pl.Series, valid: np.ndarray) -> pl.Series:
+    frame = pl.DataFrame({"w": well_formed, "v": valid})
+    return frame.select(
+        pl.when(pl.col("w").is_null()).then(pl.lit(None, dtype=pl.Utf8))
+        .when(~pl.col("w")).then(pl.lit("idcs_format"))
+        .when(pl.col("v")).then(pl.lit(None, dtype=pl.Utf8))
+        .otherwise(pl.lit("idcs_checksum")).alias("code"))["code"]
+
+
 def _check_columns(frame: pl.DataFrame, errors: _Errors) -> bool:
     missing = [c for c in COLUMNS if c not in frame.columns and c not in OPTIONAL]
     for name in missing:
@@ -161,6 +202,12 @@ def _check_values(frame: pl.DataFrame, errors: _Errors) -> pl.DataFrame:
     if "notice_language" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("notice_language"))
     frame = frame.with_columns(pl.col("notice_language").fill_null("ar"))
+    if "moving" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("moving"))
+    moving = frame["moving"].str.to_lowercase()
+    errors.add_mask(frame, moving.is_not_null() & ~moving.is_in([*TRUE, *FALSE]), "moving",
+                    "not_a_boolean", _("Use true or false."))
+    frame = frame.with_columns(moving.is_in(TRUE).fill_null(False).alias("moving"))
     for name in COLUMNS:
         errors.add_mask(frame, frame[name].is_null(), name, "required",
                         _("This field is required."))
@@ -187,18 +234,11 @@ def _check_values(frame: pl.DataFrame, errors: _Errors) -> pl.DataFrame:
                         % {"low": low, "high": high})
         typed.append(number.alias(name))
     for name in ("idcs", "declarant_idcs"):
-        values = frame[name].to_list()
-        rows = frame["_row"].to_list()
-        for row, value in zip(rows, values, strict=True):
-            if value is None:
-                continue
-            code = idcs_mod.problem(value)
-            if code == "idcs_format":
-                errors.add(row, name, code,
-                           _("An IDCS has exactly 10 digits and does not start with 0."))
-            elif code == "idcs_checksum":
-                errors.add(row, name, code,
-                           _("This IDCS is mistyped: its check digit does not match."))
+        code = idcs_problems(frame[name])
+        errors.add_mask(frame, code == "idcs_format", name, "idcs_format",
+                        _("An IDCS has exactly 10 digits and does not start with 0."))
+        errors.add_mask(frame, code == "idcs_checksum", name, "idcs_checksum",
+                        _("This IDCS is mistyped: its check digit does not match."))
     address_long = frame["address"].is_not_null() & (frame["address"].str.len_chars() > 300)
     errors.add_mask(frame, address_long, "address", "too_long",
                     _("This value is too long (at most %(max)s characters).") % {"max": 300})
@@ -257,118 +297,117 @@ def _chunks(values: list[str], size: int = 5000) -> Iterable[list[str]]:
         yield values[i:i + size]
 
 
-def _check_persons(frame: pl.DataFrame, errors: _Errors, *, day: date) -> dict[str, Any]:
-    """Enrolled, alive, adult declarant, listed once, in no other household.
+@dataclass
+class Persons:
+    """What the register says of the file's persons: {idcs: person pk}, and the active
+    memberships of those who move (person pk, household pk, membership pk)."""
 
-    Returns {idcs: (person_id, birth_date)} of the persons found."""
-    wanted = sorted(set(frame["idcs"].drop_nulls().to_list()))
-    found: dict[str, tuple[int, date, str]] = {}
-    busy: set[int] = set()
+    ids: dict[str, int] = field(default_factory=dict)
+    moves: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"person_id": pl.Int64, "household_id": pl.Int64, "membership_id": pl.Int64}))
+
+
+def _register_rows(wanted: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Persons (idcs, person_id, birth_date, status) and their active memberships (person_id,
+    household_id, membership_id, old_relationship), read in chunks of 5,000 IDCS."""
+    persons: list[tuple[Any, ...]] = []
+    busy: list[tuple[Any, ...]] = []
     for part in _chunks(wanted):
-        for pk, idcs, birth, status in Person.objects.filter(idcs__in=part).values_list(
-                "pk", "idcs", "birth_date", "status"):
-            found[idcs] = (pk, birth, status)
-        busy.update(Membership.objects.filter(person__idcs__in=part, end_date__isnull=True)
-                    .values_list("person_id", flat=True))
-    seen: set[str] = set()
+        persons += Person.objects.filter(idcs__in=part).values_list(
+            "idcs", "pk", "birth_date", "status")
+        busy += Membership.objects.filter(person__idcs__in=part, end_date__isnull=True) \
+            .values_list("person_id", "household_id", "pk", "relationship")
+    return (pl.DataFrame(persons, orient="row", schema={
+                "idcs": pl.Utf8, "person_id": pl.Int64, "birth_date": pl.Date,
+                "status": pl.Utf8}),
+            pl.DataFrame(busy, orient="row", schema={
+                "person_id": pl.Int64, "household_id": pl.Int64, "membership_id": pl.Int64,
+                "old_relationship": pl.Utf8}))
+
+
+def _check_persons(frame: pl.DataFrame, errors: _Errors, *, day: date) -> Persons:
+    """Enrolled, alive, adult declarant, listed once, in no other household unless moving
+    (and then not the head of a household whose other members stay). Set-based: the file's
+    rows joined to what the register says of their persons."""
+    valid = frame.filter(pl.col("idcs").is_not_null() & idcs_problems(frame["idcs"]).is_null())
+    wanted = sorted(set(valid["idcs"].to_list()))
+    persons, busy = _register_rows(wanted)
+    rows = (valid.select("_row", "idcs", "moving")
+            .with_columns(pl.col("idcs").is_first_distinct().alias("_first"))
+            .join(persons, on="idcs", how="left")
+            .join(busy, on="person_id", how="left"))
+    duplicate = ~pl.col("_first")
+    known = pl.col("_first") & pl.col("person_id").is_not_null()
+    alive = known & ~pl.col("status").is_in([Person.Status.DECEASED, Person.Status.RETIRED])
+    elsewhere = alive & pl.col("household_id").is_not_null()
+
+    def add(condition: pl.Expr, code: str, message: Any) -> None:
+        for row, idcs in rows.filter(condition).select("_row", "idcs").iter_rows():
+            errors.add(row, "idcs", code, message % {"idcs": idcs})
+
+    errors.add_mask(rows, rows.select(duplicate)["_first"], "idcs", "duplicate_member",
+                    _("This person is listed more than once in the file."))
+    add(pl.col("_first") & pl.col("person_id").is_null(), "not_enrolled",
+        _("No person is enrolled in the population register with IDCS %(idcs)s: enrol them "
+          "first."))
+    add(known & (pl.col("status") == Person.Status.DECEASED), "deceased",
+        _("The person with IDCS %(idcs)s is recorded deceased."))
+    add(known & (pl.col("status") == Person.Status.RETIRED), "retired",
+        _("IDCS %(idcs)s was retired: use the person's current IDCS."))
+    add(elsewhere & ~pl.col("moving"), "in_another_household",
+        _("IDCS %(idcs)s already belongs to another household (set moving to true to move "
+          "them here)."))
+    moves = rows.filter(elsewhere & pl.col("moving"))
+    heads = moves.filter(pl.col("old_relationship") == "head")
+    if heads.height:
+        # A head moves out only with every other member of that household moving too.
+        staying = set(Membership.objects.filter(
+            household_id__in=heads["household_id"].to_list(), end_date__isnull=True)
+            .exclude(person_id__in=moves["person_id"].to_list())
+            .values_list("household_id", flat=True))
+        for row, idcs in heads.filter(pl.col("household_id").is_in(list(staying))) \
+                .select("_row", "idcs").iter_rows():
+            errors.add(row, "idcs", "head_has_members",
+                       _("IDCS %(idcs)s is the head of a household that has other members: "
+                         "that household must first name a new head.") % {"idcs": idcs})
+
     adult = settings.SIJILL["ADULT_AGE"]
-    for row, idcs in zip(frame["_row"].to_list(), frame["idcs"].to_list(), strict=True):
-        if idcs is None or idcs_mod.problem(idcs):
-            continue
-        if idcs in seen:
-            errors.add(row, "idcs", "duplicate_member",
-                       _("This person is listed more than once in the file."))
-            continue
-        seen.add(idcs)
-        person = found.get(idcs)
-        if person is None:
-            errors.add(row, "idcs", "not_enrolled",
-                       _("No person is enrolled in the population register with IDCS "
-                         "%(idcs)s: enrol them first.") % {"idcs": idcs})
-        elif person[2] == Person.Status.DECEASED:
-            errors.add(row, "idcs", "deceased", _("The person with IDCS %(idcs)s is recorded "
-                                                  "deceased.") % {"idcs": idcs})
-        elif person[2] == Person.Status.RETIRED:
-            errors.add(row, "idcs", "retired", _("IDCS %(idcs)s was retired: use the person's "
-                                                 "current IDCS.") % {"idcs": idcs})
-        elif person[0] in busy:
-            errors.add(row, "idcs", "in_another_household",
-                       _("IDCS %(idcs)s already belongs to another household.")
-                       % {"idcs": idcs})
-    first = frame.group_by("household_key", maintain_order=True).first()
-    for row, declarant in zip(first["_row"].to_list(), first["declarant_idcs"].to_list(),
-                              strict=True):
-        person = found.get(declarant) if declarant else None
-        if person is not None and age_on(person[1], day) < adult:
-            errors.add(row, "declarant_idcs", "declarant_not_adult",
-                       _("The declarant must be an adult (%(age)s or older).") % {"age": adult})
-    return {k: v[0] for k, v in found.items()}
+    born_by = _years_before(day, adult)
+    first = frame.group_by("household_key", maintain_order=True).first() \
+        .select("_row", "declarant_idcs") \
+        .join(persons.select(pl.col("idcs").alias("declarant_idcs"), "birth_date"),
+              on="declarant_idcs", how="inner")
+    errors.add_mask(first, first["birth_date"] > born_by, "declarant_idcs",
+                    "declarant_not_adult",
+                    _("The declarant must be an adult (%(age)s or older).") % {"age": adult})
+    return Persons(ids=dict(persons.select("idcs", "person_id").iter_rows()),
+                   moves=moves.select("person_id", "household_id", "membership_id"))
+
+
+def _years_before(day: date, years: int) -> date:
+    """The latest birth date of someone `years` old on `day` (29 February: 28 in other years),
+    the same cut as `population.validation.age_on`."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def validate(frame: pl.DataFrame, *, actor: Actor = SYSTEM, day: date | None = None,
-             ) -> tuple[pl.DataFrame, dict[str, int], list[BadRow]]:
+             ) -> tuple[pl.DataFrame, Persons, list[BadRow]]:
     day = day or timezone.localdate()
     errors = _Errors()
     if not _check_columns(frame, errors):
-        return frame, {}, errors.items
+        return frame, Persons(), errors.items
     frame = _check_values(frame, errors)
     _check_households(frame, errors, actor=actor, day=day)
-    person_ids = _check_persons(frame, errors, day=day)
+    persons = _check_persons(frame, errors, day=day)
     unique = sorted(set(errors.items), key=lambda e: (e.row, e.field, e.code))
-    return frame, person_ids, unique
+    return frame, persons, unique
 
 
 # ---------------------------------------------------------------------------------------------
 # Writing
-
-
-def _reserve_ids(model: type[models.Model], count: int) -> list[int]:
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                           "FROM generate_series(1, %s)", [table, count])
-            return [r[0] for r in cursor.fetchall()]
-        # SQLite: the IMMEDIATE transaction holds the write lock from BEGIN.
-        cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608
-        first = cursor.fetchone()[0] + 1
-        return list(range(first, first + count))
-
-
-def _write(model: type[models.Model], frame: pl.DataFrame) -> None:
-    """Insert rows whose columns are the table's column names: COPY on PostgreSQL."""
-    if frame.height == 0:
-        return
-    frame = encrypt_model_frame(model, frame)  # sensitive columns: ciphertext on both paths
-    table = model._meta.db_table
-    cols = ", ".join(f'"{c}"' for c in frame.columns)
-    if connection.vendor == "postgresql":
-        sql = f'COPY "{table}" ({cols}) FROM STDIN WITH (FORMAT csv)'
-        with connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for start in range(0, frame.height, 50_000):
-                buffer = io.BytesIO()
-                frame.slice(start, 50_000).write_csv(
-                    buffer, include_header=False, null_value="",
-                    datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
-                copy.write(buffer.getvalue())
-        return
-    marks = ", ".join(["%s"] * len(frame.columns))
-    sql = f'INSERT INTO "{table}" ({cols}) VALUES ({marks})'  # noqa: S608
-    with connection.cursor() as cursor:
-        for start in range(0, frame.height, BATCH):
-            cursor.executemany(sql, frame.slice(start, BATCH).rows())
-
-
-def _references(count: int) -> list[str]:
-    chosen: set[str] = set()
-    while len(chosen) < count:
-        fresh = {"MEN-" + secrets.token_hex(4).upper() for _ in range(count - len(chosen))}
-        fresh -= chosen
-        for part in _chunks(sorted(fresh)):
-            fresh -= set(Household.objects.filter(reference__in=part)
-                         .values_list("reference", flat=True))
-        chosen |= fresh
-    return sorted(chosen)
 
 
 def _insert(frame: pl.DataFrame, person_ids: dict[str, int], *, actor: Actor, day: date,
@@ -382,24 +421,21 @@ def _insert(frame: pl.DataFrame, person_ids: dict[str, int], *, actor: Actor, da
         *[pl.col(c).first() for c in (*HOUSEHOLD_COLUMNS, "declarant_id")],
         pl.col("person_id").filter(pl.col("relationship") == "head").first().alias("head_id"))
     n = households.height
-    ids = _reserve_ids(Household, n)
-    version_ids = _reserve_ids(DeclarationVersion, n)
-    refs = _references(n)
-    households = households.with_columns(pl.Series("id", ids, dtype=pl.Int64),
-                                         pl.Series("version_id", version_ids, dtype=pl.Int64),
-                                         pl.Series("reference", refs, dtype=pl.Utf8))
+    households = households.with_columns(reserve_ids(Household, n),
+                                         reserve_ids(DeclarationVersion, n).alias("version_id"),
+                                         pl.Series("reference", household_references(n),
+                                                   dtype=pl.Utf8))
     when = pl.lit(now, dtype=pl.Datetime("us", "UTC"))
-    _write(Household, households.select(
+    write_frame(Household, households.select(
         "id", "reference", pl.col("commune").alias("commune_id"), "milieu", "address",
         "declarant_id", "head_id", pl.lit(Household.Status.SUBMITTED).alias("status"),
         "notice_language", pl.lit(1).alias("current_version"),
         pl.lit(None, dtype=pl.Int64).alias("centre_id"), pl.lit(actor.label).alias("created_by"),
         when.alias("created_at"), when.alias("updated_at")))
-    _write(RegistrationEvent, households.select(
-        pl.col("id").alias("household_id"), pl.lit("").alias("from_status"),
-        pl.lit(Household.Status.SUBMITTED).alias("to_status"), when.alias("at"),
-        pl.lit(actor.label).alias("actor_label"), pl.lit(note[:300]).alias("note")))
-    _write(DeclarationVersion, households.select(
+    write_frame(RegistrationEvent, lifecycle_event_frame(households["id"],
+                                                         actor_label=actor.label, at=now,
+                                                         note=note))
+    write_frame(DeclarationVersion, households.select(
         pl.col("version_id").alias("id"), pl.col("id").alias("household_id"),
         pl.lit(1).alias("version"), pl.lit("bulk_import").alias("reason"),
         when.alias("created_at"), pl.lit(actor.label).alias("created_by"), "declarant_id",
@@ -409,22 +445,40 @@ def _insert(frame: pl.DataFrame, person_ids: dict[str, int], *, actor: Actor, da
     members = members.with_columns(
         (pl.int_range(pl.len()).over("household_key")).alias("position"))
     member_fields = [f for f in MEMBER_FIELDS if f != "idcs"]
-    _write(MemberDeclaration, members.select(
+    write_frame(MemberDeclaration, members.select(
         pl.col("version_id").alias("declaration_id"), "position", "person_id", *member_fields))
-    _write(Membership, members.select(
+    write_frame(Membership, members.select(
         "household_id", "person_id", "relationship", pl.lit(day).alias("start_date"),
         pl.lit(None, dtype=pl.Date).alias("end_date"), pl.lit("").alias("end_reason")))
-    return list(zip(ids, refs, strict=True))
+    return list(households.select("id", "reference").iter_rows())
+
+
+def _moves(persons: Persons, *, actor: Actor, day: date) -> None:
+    """End the old memberships of the members who move (`moved`) and write each old
+    household's next version without them, as a declared move through the API does."""
+    if persons.moves.height == 0:
+        return
+    leaving = Membership.objects.select_related("person").in_bulk(
+        persons.moves["membership_id"].to_list())
+    by_household: dict[int, list[Membership]] = {}
+    for m in leaving.values():
+        by_household.setdefault(m.household_id, []).append(m)
+    for household in (Household.objects.select_for_update(of=("self",))
+                      .select_related("declarant", "head")
+                      .filter(pk__in=sorted(by_household)).order_by("pk")):
+        services._remove_members(household=household, leaving=by_household[household.pk],
+                                 reason=Membership.EndReason.MOVED, actor=actor, day=day)
 
 
 def _announce(created: list[tuple[int, str]]) -> None:
-    """Send household_submitted for each imported household; what receivers write (queued
-    scoring tasks) commits once per batch instead of once per household."""
-    for start in range(0, len(created), 5000):
-        with transaction.atomic():
-            for pk, ref in created[start:start + 5000]:
-                household_submitted.send(sender=Household, household_id=pk, reference=ref,
-                                         version=1)
+    """Queue one `households_submitted_task` per ANNOUNCE_CHUNK imported households (each
+    sends household_submitted for its households in the background)."""
+    from sijill.households.tasks import households_submitted_task
+
+    ids = [pk for pk, _ in created]
+    for start in range(0, len(ids), ANNOUNCE_CHUNK):
+        households_submitted_task.enqueue(household_ids=ids[start:start + ANNOUNCE_CHUNK],
+                                          version=1)
 
 
 def households_import(*, path: Path, actor: Actor = SYSTEM, day: date | None = None,
@@ -433,7 +487,7 @@ def households_import(*, path: Path, actor: Actor = SYSTEM, day: date | None = N
     day = day or timezone.localdate()
     started = time.perf_counter()
     frame = read_file(path)
-    frame, person_ids, errors = validate(frame, actor=actor, day=day)
+    frame, persons, errors = validate(frame, actor=actor, day=day)
     result = ImportResult(errors=errors,
                           method="copy" if connection.vendor == "postgresql" else "insert")
     result.timings["validate"] = time.perf_counter() - started
@@ -442,7 +496,8 @@ def households_import(*, path: Path, actor: Actor = SYSTEM, day: date | None = N
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     started = time.perf_counter()
     with transaction.atomic():
-        created = _insert(frame, person_ids, actor=actor, day=day,
+        _moves(persons, actor=actor, day=day)
+        created = _insert(frame, persons.ids, actor=actor, day=day,
                           note=f"bulk import {path.name}")
         audit_record(actor=actor, action="bulk_import", entity="household_file",
                      entity_id=digest[:16],

@@ -11,9 +11,10 @@ chunk and in one transaction:
 - one audit entry for the chunk (who loaded what, never one entry per person).
 
 On PostgreSQL each table is written with COPY (CSV from Polars, psycopg 3 `cursor.copy`); on
-SQLite with `bulk_create` in batches. Primary keys are reserved first (PostgreSQL: `nextval` on
-the table's sequence; SQLite: after MAX(id), under the write lock the transaction holds), so the
-foreign keys are computed in Polars, not looked up row by row. Memory stays flat: one chunk
+SQLite with batched INSERTs (the writers of `households.bulkwrite`, shared with the household
+file import). Primary keys are reserved first (PostgreSQL: `nextval` on the table's sequence;
+SQLite: after MAX(id), under the write lock the transaction holds), so the foreign keys are
+computed in Polars, not looked up row by row. Memory stays flat: one chunk
 (`options.chunk_households`) at a time.
 
 The hidden truth never enters the register: with `truth_dir`, the truth tables go to Parquet
@@ -23,10 +24,7 @@ the IDCS and household references that were allocated (the verification simulato
 
 from __future__ import annotations
 
-import io
-import json
 import random
-import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,6 +41,12 @@ from django.utils import timezone
 from sijill.accounts.actors import SYSTEM, Actor
 from sijill.audit.services import audit_record
 from sijill.declaration.model import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+from sijill.households.bulkwrite import (
+    household_references,
+    lifecycle_event_frame,
+    reserve_ids,
+    write_frame,
+)
 from sijill.households.models import (
     DeclarationVersion,
     Household,
@@ -53,7 +57,6 @@ from sijill.households.models import (
 from sijill.population import normalize
 from sijill.population.models import Person, PersonVersion
 from sijill.population.services import PERSON_NAME_KEYS, idcs_allocate_many
-from sijill.security.fields import encrypt_model_frame
 from sijill.synthetic.generate import Chunk, Options, generate, peak_rss_mb
 from sijill.synthetic.schema import SCHEMAS, TRUTH_TABLES
 from sijill.synthetic.tables import scramble
@@ -71,7 +74,7 @@ class LoadSummary:
 
     scope: str | None
     seed: int
-    method: str = ""  # "copy" or "bulk_create"
+    method: str = ""  # "copy" or "insert"
     households: int = 0
     persons: int = 0
     duplicates: int = 0  # injected duplicate enrolments loaded (include_duplicates)
@@ -175,68 +178,10 @@ def person_version_frame(people: pl.DataFrame, *, reason: str, actor: Actor,
 # Keys, references and writers
 
 
-def _reserve_ids(model: type[models.Model], count: int) -> pl.Series:
-    """`count` primary keys nobody else will use (call inside the chunk's transaction)."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                           "FROM generate_series(1, %s)", [table, count])
-            ids = [r[0] for r in cursor.fetchall()]
-        else:  # SQLite: the IMMEDIATE transaction already holds the write lock
-            cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608
-            first = cursor.fetchone()[0] + 1
-            ids = list(range(first, first + count))
-    return pl.Series("id", ids, dtype=pl.Int64)
-
-
-def _taken(model: type[models.Model], column: str, values: list[str]) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(values), 5000):
-        found.update(model.objects.filter(**{f"{column}__in": values[i:i + 5000]})
-                     .values_list(column, flat=True))
-    return found
-
-
-def household_references(count: int) -> list[str]:
-    """Fresh household references, MEN-XXXXXXXX as `households.services._reference` draws them,
-    none already in use."""
-    chosen: set[str] = set()
-    while len(chosen) < count:
-        fresh = {"MEN-" + secrets.token_hex(4).upper() for _ in range(count - len(chosen))}
-        fresh -= chosen
-        fresh -= _taken(Household, "reference", sorted(fresh))
-        chosen |= fresh
-    out = list(chosen)
-    _random.shuffle(out)
-    return out
-
-
-def _write(model: type[models.Model], frame: pl.DataFrame) -> int:
-    """Insert the rows (columns named like the table's columns): COPY or bulk_create."""
-    if frame.height == 0:
-        return 0
-    if connection.vendor == "postgresql":
-        frame = encrypt_model_frame(model, frame)  # bulk_create below encrypts through the ORM
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        sql = f'COPY "{model._meta.db_table}" ({cols}) FROM STDIN WITH (FORMAT csv)'
-        with connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for start in range(0, frame.height, 50_000):
-                buffer = io.BytesIO()
-                frame.slice(start, 50_000).write_csv(buffer, include_header=False,
-                                                     datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
-                copy.write(buffer.getvalue())
-        return frame.height
-    json_cols = {f.attname for f in model._meta.concrete_fields
-                 if isinstance(f, models.JSONField)}
-    for start in range(0, frame.height, BATCH_SIZE):
-        objs = []
-        for row in frame.slice(start, BATCH_SIZE).iter_rows(named=True):
-            for c in json_cols:
-                row[c] = json.loads(row[c])
-            objs.append(model(**row))
-        model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
-    return frame.height
+# Shared with the household file import (households.bulkwrite): key reservation, references,
+# COPY / INSERT writers (encrypting what must be), the lifecycle events.
+_reserve_ids = reserve_ids
+_write = write_frame
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,14 +258,8 @@ def _load_chunk(chunk: Chunk, persons: pl.DataFrame, idcs: list[str], *, actor: 
         pl.lit("ar").alias("notice_language"), pl.lit(1).cast(pl.Int32).alias("current_version"),
         pl.lit(actor.label).alias("created_by"), pl.lit(now).alias("created_at"),
         pl.lit(now).alias("updated_at"))
-    events = pl.concat([
-        hh.select(pl.col("id").alias("household_id"), pl.lit("").alias("from_status"),
-                  pl.lit("draft").alias("to_status")),
-        hh.select(pl.col("id").alias("household_id"), pl.lit("draft").alias("from_status"),
-                  pl.lit("submitted").alias("to_status")),
-    ]).sort("household_id", maintain_order=True).with_columns(
-        pl.lit(now).alias("at"), pl.lit(actor.label).alias("actor_label"),
-        pl.lit("synthetic population").alias("note"))
+    events = lifecycle_event_frame(hh["id"], actor_label=actor.label, at=now,
+                                   note="synthetic population")
     decl = hh.with_columns(_reserve_ids(DeclarationVersion, hh.height).alias("declaration_id"))
     decl_rows = decl.select(
         pl.col("declaration_id").alias("id"), pl.col("id").alias("household_id"),
@@ -421,7 +360,7 @@ def population_load(scope: str | None, seed: int, options: Options | None = None
     """
     started = time.perf_counter()
     summary = LoadSummary(scope=scope, seed=seed,
-                          method="copy" if connection.vendor == "postgresql" else "bulk_create",
+                          method="copy" if connection.vendor == "postgresql" else "insert",
                           truth_dir=Path(truth_dir) if truth_dir is not None else None)
     truth = _TruthWriter(summary.truth_dir, include_duplicates) if summary.truth_dir else None
     # On PostgreSQL the next chunk's IDCS are drawn (pure Python, the slowest step after the

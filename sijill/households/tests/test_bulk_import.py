@@ -82,7 +82,7 @@ def test_an_imported_household_reads_back_as_declared(tmp_path, as_agent_a):
     assert out["head_idcs"] == people[0] and out["notice_language"] == "fr"
     assert [(e["from_status"], e["to_status"]) for e in
             as_agent_a.get(f"households/{household.reference}/history").json()] == [
-        ("", "submitted")]
+        ("", "draft"), ("draft", "submitted")]
 
 
 def test_a_parquet_file_imports_the_same_way(tmp_path):
@@ -182,3 +182,65 @@ def test_the_command_imports_a_good_file(tmp_path, capsys):
     people = persons_bulk(3)
     call_command("import_households", str(write(tmp_path, rows_for([people]))))
     assert "imported 1 households (3 members)" in capsys.readouterr().out
+
+
+def test_a_declared_move_ends_the_old_membership_and_writes_the_old_households_next_version(
+        tmp_path):
+    people = persons_bulk(4)
+    assert households_import(path=write(tmp_path, rows_for([people[:3]]))).ok
+    old = Household.objects.get()
+    rows = rows_for([[people[3], people[2]]])
+    rows[1]["moving"] = "true"
+    frame = pl.DataFrame(rows).select(*COLUMNS, "moving")
+    path = tmp_path / "moves.csv"
+    frame.write_csv(path)
+    result = households_import(path=path)
+    assert result.ok, result.errors
+    moved = Membership.objects.filter(person__idcs=people[2]).order_by("start_date", "id")
+    assert [(m.household_id == old.pk, m.end_reason) for m in moved] == [
+        (True, "moved"), (False, "")]
+    old.refresh_from_db()
+    assert old.current_version == 2
+    assert sorted(old.memberships.filter(end_date__isnull=True)
+                  .values_list("person__idcs", flat=True)) == sorted(people[:2])
+
+
+def test_a_person_in_another_household_without_a_declared_move_is_reported_with_the_head_rule(
+        tmp_path):
+    people = persons_bulk(4)
+    assert households_import(path=write(tmp_path, rows_for([people[:2]]))).ok
+    rows = rows_for([[people[2], people[0]], [people[3], people[1]]])
+    rows[1]["moving"] = "true"  # people[0] heads a household whose other member stays
+    rows[3]["moving"] = ""      # people[1]: no move declared
+    frame = pl.DataFrame(rows).select(*COLUMNS, "moving")
+    path = tmp_path / "moves.csv"
+    frame.write_csv(path)
+    result = households_import(path=path)
+    assert {(e.row, e.code) for e in result.errors} == {(2, "head_has_members"),
+                                                       (4, "in_another_household")}
+    assert Household.objects.count() == 1
+
+
+def test_an_import_queues_one_announcement_task_per_chunk_and_every_household_is_verified(
+        tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    from sijill.households import bulk, tasks
+    from sijill.verification.models import Verification
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    monkeypatch.setattr(bulk, "ANNOUNCE_CHUNK", 2)
+    people = persons_bulk(5)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = households_import(path=write(tmp_path, rows_for([[p] for p in people])))
+    assert result.ok
+    queued = [r.args_kwargs["kwargs"]["household_ids"] for r in DBTaskResult.objects.filter(
+        task_path__endswith="households_submitted_task").order_by("enqueued_at")]
+    assert sorted(len(ids) for ids in queued) == [1, 2, 2]
+    assert Verification.objects.count() == 0  # nothing announced until the tasks run
+    for ids in queued:
+        tasks.households_submitted_task.call(household_ids=ids, version=1)
+    assert Verification.objects.count() == 5
+    every = [pk for ids in queued for pk in ids]
+    assert tasks.households_submitted_task.call(household_ids=every, version=1) == 5
+    assert Verification.objects.count() == 5  # run twice: nothing new

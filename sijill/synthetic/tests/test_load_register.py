@@ -49,7 +49,7 @@ def test_counts_match_what_was_generated(generated: dict[str, pl.DataFrame], tmp
     assert DeclarationVersion.objects.count() == 150
     assert MemberDeclaration.objects.count() == generated["members"].height
     assert RegistrationEvent.objects.count() == 300
-    assert summary.method == ("copy" if connection.vendor == "postgresql" else "bulk_create")
+    assert summary.method == ("copy" if connection.vendor == "postgresql" else "insert")
     assert Household.objects.exclude(status="submitted").count() == 0
     for name in ("deaths", "vehicles", "duplicate_of", "duplicate_persons", "person_ids",
                  "household_ids", "consumption"):
