@@ -14,9 +14,12 @@ Comparison columns are prepared once per distinct value (names repeat a lot):
   known on one side (a missing day is recorded as year only), a year apart;
 - sex, birth place (commune code or the place abroad), parents' links, phone.
 
-Training: u by random sampling, then EM on two blocking rules (exact birth date and birth
-place: trains the names; exact names in Arabic: trains the date and the rest). The prior (how
-many pairs match) is estimated from deterministic rules with an assumed recall.
+Training: u by random sampling (a level never sampled gets the rule-of-three bound), then EM on
+two blocking rules (exact birth date: trains the names and the rest; exact names in Arabic and
+phone: trains the date). The prior (how many pairs match) is estimated from a deterministic rule
+with an assumed recall. Levels that hold relatives (same household, same parents with another
+first name) are fixed neutral, and "different households" keeps an assumed m: README.md says
+why.
 
 Nothing downloads at run time: the DuckDB connection has extension auto-install and auto-load
 switched off; every function used (jaro_winkler_similarity, levenshtein) is built in.
