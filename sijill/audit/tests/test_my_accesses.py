@@ -84,3 +84,19 @@ def test_staff_without_a_person_see_nothing_and_others_are_refused(
     assert as_admin.get("me/accesses").json() == []
     assert as_agent_a.get("me/accesses").status_code == 403
     assert as_anonymous.get("me/accesses").status_code == 401
+
+
+def test_a_member_sees_who_read_their_households_score(as_citizen: Any, citizen: Any,
+                                                      as_agent_a: Any) -> None:
+    from sijill.scoring import selectors as scoring_selectors
+    from sijill.scoring import services as scoring
+    from sijill.scoring.tests.factories import current_declaration, register
+
+    household = register([(factories.person_create(), "head"), (citizen.person, "spouse")])
+    scoring.score_compute(household=household, declaration=current_declaration(household),
+                          formula_version=scoring_selectors.formula_current())
+    assert as_agent_a.get(f"households/{household.reference}/score",
+                          {"purpose": "eligibility check"}).status_code == 200
+    accesses = as_citizen.get("me/accesses").json()
+    assert {(a["action"], a["entity"], a["role"]) for a in accesses} >= {
+        ("read_score", "score", "agent"), ("compute", "score", "system")}
