@@ -60,6 +60,9 @@ from sijill.scoring.engine.inputs import MemberInput
 from sijill.scoring.models import FormulaVersion, Score, ScoringRun
 from sijill.scoring.selectors import Chunk, formula_of
 from sijill.scoring.verified import DECLARED_ONLY, VerifiedBasis, source_name, verified_for
+from sijill.security.fields import CODES as SEALED_CODES
+from sijill.security.fields import WIDTH as SEALED_WIDTH
+from sijill.security.fields import decrypt_code, encrypt_code
 
 COMPARISONS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
     "<": lambda s, t: s < t,
@@ -74,11 +77,16 @@ DEFAULT_CHUNK = 20_000
 
 
 def _verified_to_json(verified: Mapping[str, Verified] | None) -> dict[str, list[Any]]:
-    return {k: [v.value, v.source] for k, v in (verified or {}).items()}
+    """Verified values as kept in `Score.inputs`; sensitive codes (health coverage,
+    disability) encrypted like the declaration's own (sijill.security.fields)."""
+    return {k: [encrypt_code(k, v.value) if k in SEALED_CODES else v.value, v.source]
+            for k, v in (verified or {}).items()}
 
 
 def _verified_from_json(data: Mapping[str, Sequence[Any]]) -> dict[str, Verified]:
-    return {k: Verified(value=v[0], source=v[1]) for k, v in data.items()}
+    return {k: Verified(value=decrypt_code(k, v[0]) if k in SEALED_CODES
+                        and isinstance(v[0], str) and len(v[0]) == SEALED_WIDTH else v[0],
+                        source=v[1]) for k, v in data.items()}
 
 
 def engine_input(version: DeclarationVersion, *,

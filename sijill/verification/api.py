@@ -13,6 +13,7 @@ from sijill.core.api import ErrorOut
 from sijill.core.idempotency import idempotent
 from sijill.verification import selectors, services
 from sijill.verification.models import Discrepancy
+from sijill.verification.sealed import unseal, unseal_values
 
 router = Router(tags=["verification"], auth=AUTH)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
@@ -42,7 +43,8 @@ class DiscrepancyOut(Schema):
             id=d.pk, household=d.household.reference,
             province=d.household.commune.province_id,
             declaration_version=d.verification.declaration.version, partner=d.partner,
-            field=d.field, person_idcs=d.person_idcs, declared=d.declared, verified=d.verified,
+            field=d.field, person_idcs=d.person_idcs, declared=unseal(d.field, d.declared),
+            verified=unseal(d.field, d.verified),
             severity=d.severity, status=d.status, created_at=d.created_at,
             decided_by=d.decided_by, decided_at=d.decided_at, note=d.note)
 
@@ -119,7 +121,8 @@ def household_verification(request: HttpRequest, reference: str):  # type: ignor
         household=reference, declaration_version=v.declaration.version if v else None,
         status=v.status if v else None, basis=v.basis if v else 0,
         deadline=v.deadline if v else None, concluded_at=v.concluded_at if v else None,
-        by_deadline=v.by_deadline if v else False, verified=v.values if v else {},
+        by_deadline=v.by_deadline if v else False,
+        verified=unseal_values(v.values) if v else {},
         unverified=v.unverified if v else [],
         checks=[CheckOut(partner=c.partner, status=c.status, attempts=c.attempts,
                          last_error=c.last_error, next_attempt_at=c.next_attempt_at,

@@ -18,6 +18,7 @@ from sijill.households.models import Household
 from sijill.scoring.engine import Verified
 from sijill.scoring.verified import VerifiedBasis
 from sijill.verification.models import Discrepancy, PartnerCheck, Verification
+from sijill.verification.sealed import unseal_values
 
 
 def verified_bases(declaration_ids: Sequence[int]) -> Mapping[int, VerifiedBasis]:
@@ -26,7 +27,8 @@ def verified_bases(declaration_ids: Sequence[int]) -> Mapping[int, VerifiedBasis
     out: dict[int, VerifiedBasis] = {}
     rows = (Verification.objects.filter(declaration_id__in=list(declaration_ids), basis__gte=1)
             .values_list("declaration_id", "basis", "values", "unverified"))
-    for declaration_id, basis, values, unverified in rows:
+    for declaration_id, basis, sealed, unverified in rows:
+        values = unseal_values(sealed)
         household = {f: Verified(value=v, source=p)
                      for f, (v, p) in (values.get("household") or {}).items()}
         members = {i: {f: Verified(value=v, source=p) for f, (v, p) in fields.items()}

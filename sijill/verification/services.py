@@ -53,6 +53,7 @@ from sijill.verification.connectors import (
     Subject,
 )
 from sijill.verification.models import Discrepancy, Evidence, PartnerCheck, Verification
+from sijill.verification.sealed import seal, seal_values, unseal_values
 from sijill.verification.selectors import visible_to
 
 log = logging.getLogger(__name__)
@@ -385,8 +386,8 @@ def _conclude(verification_id: int, *, by_deadline: bool,
                 Discrepancy.objects.get_or_create(
                     verification=verification, field=d.field, person_idcs=d.person_idcs,
                     defaults={"household_id": verification.household_id, "evidence": evidence,
-                              "partner": partner, "declared": d.declared,
-                              "verified": d.verified, "severity": d.severity})
+                              "partner": partner, "declared": seal(d.field, d.declared),
+                              "verified": seal(d.field, d.verified), "severity": d.severity})
             for field, idcs, value in findings.notes:
                 Discrepancy.objects.get_or_create(
                     verification=verification, field=field, person_idcs=idcs,
@@ -399,14 +400,15 @@ def _conclude(verification_id: int, *, by_deadline: bool,
         unverified = sorted({f for c in verification.checks.exclude(
             status=PartnerCheck.Status.ANSWERED) for f in CONNECTORS[c.partner].fields})
         first = verification.status == Verification.Status.RUNNING
-        if not first and values == verification.values and unverified == verification.unverified:
+        if not first and values == unseal_values(verification.values) and \
+                unverified == verification.unverified:
             return
         verification.status = Verification.Status.CONCLUDED
         verification.concluded_at = timezone.now()
         verification.by_deadline = by_deadline
         verification.basis += 1
-        verification.values, verification.unverified = values, unverified
-        score = _score(verification)
+        verification.values, verification.unverified = seal_values(values), unverified
+        score = _score(verification, values)
         verification.score_id = score.pk if score else None
         verification.save()
         household = Household.objects.select_for_update().get(pk=verification.household_id)
@@ -435,11 +437,11 @@ def _verified(values: Mapping[str, Any]) -> tuple[dict[str, Verified],
     return household, members
 
 
-def _score(verification: Verification) -> Any:
+def _score(verification: Verification, values: Mapping[str, Any]) -> Any:
     formula = scoring_selectors.formula_current()
     if formula is None:
         return None
-    household, members = _verified(verification.values)
+    household, members = _verified(values)
     household_row = Household.objects.select_related("declarant").get(
         pk=verification.household_id)
     return score_compute(household=household_row, declaration=verification.declaration,

@@ -16,6 +16,7 @@ from sijill.scoring.engine.formula import DEFAULT_FORMULA_FILE
 from sijill.scoring.models import FormulaVersion, Score, ScoringRun
 from sijill.verification import services
 from sijill.verification.models import Evidence, Verification
+from sijill.verification.sealed import unseal_values
 from sijill.verification.tests.conftest import family, truthful
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +97,7 @@ def test_the_bulk_rescore_uses_the_verified_values(
         basis = v.basis
         household = {f: Verified(x, p) for f, (x, p) in (v.values.get("household") or {}).items()}
         members = {i: {f: Verified(x, p) for f, (x, p) in fs.items()}
-                   for i, fs in (v.values.get("members") or {}).items()}
+                   for i, fs in (unseal_values(v.values).get("members") or {}).items()}
         single = scoring.score_household(formula, scoring.engine_input(
             stored.declaration, verified=household, member_verified=members))
         assert stored.basis == basis
