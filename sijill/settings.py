@@ -224,6 +224,11 @@ SIJILL = {
     "COMPLAINT_RESPONSE_DAYS": 15,
 }
 
+# DCI Social Registry API (sijill.dci): the registry's sender_id in message headers, and its
+# Ed25519 signing key (base64 of a 32-byte seed; derived from SECRET_KEY when empty).
+SIJILL_DCI_SENDER_ID = env.str("SIJILL_DCI_SENDER_ID", "sijill.registry")
+SIJILL_DCI_SIGNING_KEY = env.str("SIJILL_DCI_SIGNING_KEY", "")
+
 # Notifications (sijill.notifications; every key and its default: sijill/notifications/conf.py).
 NOTIFICATIONS = {
     "SMS_BACKEND": env.str("SIJILL_SMS_BACKEND", "sijill.notifications.backends.FileBackend"),
