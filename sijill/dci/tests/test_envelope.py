@@ -159,3 +159,12 @@ def _sync_reject_429(r: Any) -> str:
     header = r.json()["header"]
     assert header["status"] == "rjct"
     return header["meta"]["error"]["code"]
+
+
+def test_a_configured_signing_key_is_the_one_published(client: Client, settings: Any) -> None:
+    seed = bytes(range(32))
+    settings.SIJILL_DCI_SIGNING_KEY = base64.b64encode(seed).decode()
+    expected = base64.b64encode(Ed25519PrivateKey.from_private_bytes(seed).public_key()
+                                .public_bytes(serialization.Encoding.Raw,
+                                              serialization.PublicFormat.Raw)).decode()
+    assert json.loads(client.get("/api/dci/keys").content)["keys"][0]["public_key"] == expected
