@@ -139,3 +139,19 @@ def test_a_run_that_keeps_dying_is_left_failed(enrolled_twice: None) -> None:
     retried = services.run_retry(actor=SYSTEM, run_id=run.pk, enqueue=False)
     assert retried.status == "pending" and retried.attempt == 0
     assert services.run_execute(run.pk).status == "done"
+
+
+def test_the_command_recovers_dead_runs(enrolled_twice: None,
+                                        django_capture_on_commit_callbacks: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    run = crashed_run()
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        call_command("dedup_run", "--recover", stdout=out)
+    assert f'"retried": [{run.pk}]' in out.getvalue()
+    assert len(callbacks) == 1  # enqueued again when the transaction commits
+    run.refresh_from_db()
+    assert run.status == "pending"

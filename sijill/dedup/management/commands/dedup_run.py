@@ -20,8 +20,14 @@ class Command(BaseCommand):
         parser.add_argument("--enqueue", action="store_true",
                             help="hand the run to the task worker instead of running it here")
         parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--recover", action="store_true",
+                            help="only hand runs whose worker died to a new attempt (enqueued)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["recover"]:
+            retried = services.runs_recover(actor=SYSTEM)
+            self.stdout.write(json.dumps({"retried": retried}))
+            return
         params = linkage.LinkageParams(threshold=options["threshold"], seed=options["seed"])
         run = services.run_start(actor=SYSTEM, params=params, enqueue=options["enqueue"])
         if options["enqueue"]:
