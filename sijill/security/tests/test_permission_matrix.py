@@ -226,8 +226,8 @@ def world(request: Any, agent_a: Any) -> World:
         pairs=[{"l": subject.idcs, "r": original.idcs, "match_weight": 12.0,
                 "match_probability": 0.99, "evidence": {}}])
     for person in (subject, original):
-        ClusterMember.objects.create(cluster=cluster, person=person, match_weight=12.0,
-                                     match_probability=0.99)
+        ClusterMember.objects.create(cluster=cluster, run=dedup_run, person=person,
+                                     match_weight=12.0, match_probability=0.99)
     return World(subject=subject, member=member, household_reference=household.reference,
                  held_reference=held.reference, formula_pk=formula.pk, run_pk=run.pk,
                  program_code=PROGRAM_CODE, application_pk=application.pk,
