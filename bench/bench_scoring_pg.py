@@ -254,7 +254,8 @@ def truncate_scores() -> None:
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE scoring_score")
+        # CASCADE: other apps' rows pointing at scores (cases' score reviews) go with them.
+        cur.execute("TRUNCATE scoring_score CASCADE")
 
 
 def bare_copy_out() -> tuple[float, int]:
