@@ -58,6 +58,30 @@ class Outcome:
     evaluated: int = 0  # households whose conditions were run
     #: (household id, eligible now) for every household whose eligibility changed
     changes: list[tuple[int, bool]] = field(default_factory=list)
+    #: a full re-decision found nothing changed since the last one (fingerprint)
+    skipped: bool = False
+
+
+def registry_state() -> tuple[Any, ...]:
+    """What a full re-decision depends on besides the program's rules: the active formula and
+    the count and last id of scores, declaration versions and registration events (a score, a
+    new declaration, a household entering or leaving the registry changes one of them; counts
+    catch a transaction committing an older id late). Read before the inputs themselves."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT (SELECT COUNT(*) FROM scoring_score), (SELECT MAX(id) FROM"
+                    " scoring_score), (SELECT COUNT(*) FROM households_declarationversion),"
+                    " (SELECT MAX(id) FROM households_declarationversion), (SELECT COUNT(*)"
+                    " FROM households_registrationevent), (SELECT MAX(id) FROM"
+                    " households_registrationevent)")
+        row = cur.fetchone()
+    return (selectors.active_formula_id(), *row)
+
+
+def fingerprint(program: Program, state: tuple[Any, ...]) -> str:
+    rules = [conditions_hash(program.conditions), repr(program.threshold), program.comparison,
+             program.rules_version, program.status]
+    text = json.dumps([*state, *rules], default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _tune() -> None:
@@ -222,7 +246,8 @@ def _load(cur: Any, table: str, frame: pl.DataFrame) -> None:
 
 def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
              reason: str | None = None, recheck: bool = False,
-             today: date | None = None, scores: pl.DataFrame | None = None) -> Outcome:
+             today: date | None = None, scores: pl.DataFrame | None = None,
+             state: tuple[Any, ...] | None = None) -> Outcome:
     """Decide `program` for the given households (default: every registered household).
 
     (1) The households' current index (`scores`, one read shared by `redecide_all`) and the
@@ -244,8 +269,18 @@ def redecide(program: Program, *, household_ids: Sequence[int] | None = None,
         "program": program.pk, "hash": chash, "threshold": program.threshold,
         "comparison": program.comparison, "rules_version": program.rules_version, "now": now,
     }
+    full = ids is None and not recheck
     with transaction.atomic(), connection.cursor() as cur:
         _lock(program)
+        if ids is None:
+            state = state if state is not None else registry_state()
+            mark = fingerprint(program, state)
+            done = Program.objects.filter(pk=program.pk).values_list(
+                "decided_fingerprint", flat=True).first()
+            if full and done == mark:
+                out.skipped = True
+                return out
+            Program.objects.filter(pk=program.pk).update(decided_fingerprint=mark)
         if scores is None:
             scores = selectors.current_scores(ids)
         decisions = _current_decisions(program, ids, chash)
@@ -373,8 +408,12 @@ def redecide_all(*, household_ids: Sequence[int] | None = None, reason: str | No
     programs = list(Program.objects.filter(status__in=DECIDED_STATUSES).order_by("pk"))
     with transaction.atomic():
         _tune()
+        state = registry_state() if household_ids is None else None
+        if state is not None and not recheck and all(
+                p.decided_fingerprint == fingerprint(p, state) for p in programs):
+            return [Outcome(program=p.code, skipped=True) for p in programs]
         # The registry's current indexes are read once for every program.
         scores = selectors.current_scores(list(household_ids)
                                           if household_ids is not None else None)
         return [redecide(p, household_ids=household_ids, reason=reason, recheck=recheck,
-                         scores=scores) for p in programs]
+                         scores=scores, state=state) for p in programs]

@@ -62,6 +62,10 @@ class Program(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.DRAFT)
     rules_version = models.PositiveIntegerField(default=1)
+    decided_fingerprint = models.CharField(
+        max_length=32, blank=True, editable=False,
+        help_text="The registry's state and the rules of the last full re-decision: a full "
+                  "re-decision finding them unchanged has nothing to do.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.CharField(max_length=60, blank=True)

@@ -260,3 +260,22 @@ def test_a_threshold_change_of_few_households_among_many_keeps_their_conditions(
     assert (moved.eligible, moved.reason, moved.previous_eligible) == (False, "rules", True)
     assert moved.conditions == {"school_age_child_in_school": True}
     assert EligibilityDecision.objects.filter(program=updated, current=True).count() == 12
+
+
+def test_a_full_re_decision_with_nothing_changed_is_skipped_and_a_new_score_is_not():
+    households = [family() for _ in range(2)]
+    score(households[0], 9.0)
+    first = {o.program: o for o in eligibility.redecide_all()}
+    assert not first["asd"].skipped and first["asd"].written == 1
+    assert all(o.skipped for o in eligibility.redecide_all())
+    updated = services.program_update(actor=SYSTEM, code="asd", values={"threshold": 8.5})
+    outcomes = {o.program: o for o in eligibility.redecide_all(reason="rules")}
+    assert not outcomes["asd"].skipped and outcomes["asd"].changes == [
+        (households[0].pk, False)]
+    assert outcomes["amo-tadamon"].skipped  # its rules and the registry did not change
+    score(households[1], 8.0)
+    again = {o.program: o for o in eligibility.redecide_all()}
+    assert not again["amo-tadamon"].skipped
+    assert again["asd"].changes == [(households[1].pk, True)]
+    assert current(updated, households[1]).eligible
+    assert not any(o.skipped for o in eligibility.redecide_all(recheck=True))
