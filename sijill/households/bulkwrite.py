@@ -46,6 +46,12 @@ def reserve_ids(model: type[models.Model], count: int) -> pl.Series:
 
 
 def _taken(values: list[str]) -> set[str]:
+    """The references among `values` already in use (PostgreSQL: one statement, an array)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT reference FROM "{Household._meta.db_table}" '  # noqa: S608
+                           "WHERE reference = ANY(%s)", [values])
+            return {r[0] for r in cursor.fetchall()}
     found: set[str] = set()
     for i in range(0, len(values), 5000):
         found.update(Household.objects.filter(reference__in=values[i:i + 5000])
