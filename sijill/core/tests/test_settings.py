@@ -29,8 +29,15 @@ def test_the_production_profile_refuses_debug():
 
 def test_the_production_profile_starts_when_configured():
     result = _start(SIJILL_PROFILE="production", DEBUG="false", SECRET_KEY="k" * 50,
-                    ALLOWED_HOSTS="rsu.example.ma")
+                    ALLOWED_HOSTS="rsu.example.ma", SIJILL_FIELD_KEYS="f" * 40)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_production_profile_refuses_to_start_without_field_encryption_keys():
+    result = _start(SIJILL_PROFILE="production", DEBUG="false", SECRET_KEY="k" * 50,
+                    ALLOWED_HOSTS="rsu.example.ma")
+    assert result.returncode != 0
+    assert "SIJILL_FIELD_KEYS" in result.stderr
 
 
 @pytest.mark.parametrize(("name", "value"), [("DEBUG", "maybe"), ("PORT", "eighty"),
