@@ -83,7 +83,8 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_and_duplicates_no_evidenc
     for household in households:
         assert Score.objects.filter(household=household).count() == 1
         household.refresh_from_db()
-        assert household.status == "scored"
+        # The worker also sends the index notice (notifications) once scored.
+        assert household.status in ("scored", "notified")
 
 
 @pytest.mark.django_db
