@@ -334,7 +334,8 @@ def _register_rows(wanted: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def _register_rows_copy(wanted: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
     person, membership = Person._meta.db_table, Membership._meta.db_table
-    with connection.cursor() as cursor:
+    # One transaction: the temporary table's rows live until its commit.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS bulk_import_idcs (idcs text) "
                        "ON COMMIT DELETE ROWS")
         cursor.execute("TRUNCATE bulk_import_idcs")
@@ -351,6 +352,8 @@ def _register_rows_copy(wanted: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
                 buffer += data
     names = ["idcs", "person_id", "birth_date", "status", "household_id", "membership_id",
              "old_relationship"]
+    if not buffer:
+        return pl.DataFrame(schema=_PERSON_SCHEMA), pl.DataFrame(schema=_BUSY_SCHEMA)
     rows = pl.read_csv(bytes(buffer), has_header=False, new_columns=names,
                        schema_overrides={**_PERSON_SCHEMA, **_BUSY_SCHEMA})
     return (rows.select(*_PERSON_SCHEMA).unique("idcs"),

@@ -244,3 +244,19 @@ def test_an_import_queues_one_announcement_task_per_chunk_and_every_household_is
     every = [pk for ids in queued for pk in ids]
     assert tasks.households_submitted_task.call(household_ids=every, version=1) == 5
     assert Verification.objects.count() == 5  # run twice: nothing new
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_import_outside_any_transaction_finds_its_persons(tmp_path):
+    people = persons_bulk(3)
+    result = households_import(path=write(tmp_path, rows_for([people[:2], people[2:]])))
+    assert result.ok, result.errors
+    assert Household.objects.count() == 2
+
+
+def test_a_file_naming_nobody_enrolled_reports_every_row(tmp_path):
+    strangers = idcs_allocate_many(count=2)
+    result = households_import(path=write(tmp_path, rows_for([strangers])))
+    assert {(e.row, e.code) for e in result.errors} == {(1, "not_enrolled"),
+                                                       (2, "not_enrolled")}
