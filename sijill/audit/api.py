@@ -31,8 +31,8 @@ class AccessesQuery(Schema):
     limit: int = Field(50, ge=1, le=MAX_ACCESSES)
 
 
-@router.get("/me/accesses", response={200: list[AccessOut], 401: ErrorOut, 403: ErrorOut,
-                                      422: ErrorOut},
+@router.get("/me/accesses", response={200: list[AccessOut], **{
+                code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}},
             summary="Who accessed my data, when and why (newest first)")
 def my_accesses(request: HttpRequest, q: Query[AccessesQuery]):  # type: ignore[no-untyped-def]
     accesses = accesses_read(actor=request.auth,  # type: ignore[attr-defined]
