@@ -153,6 +153,11 @@ class ScoringRun(models.Model):
     created_by = models.CharField(max_length=60)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Last sign of life of the worker running it (each chunk); a running run "
+                  "silent for too long lost its worker and is queued again.")
+    attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -547,8 +547,58 @@ def run_list(*, actor: Actor, formula_pk: int | None = None, limit: int = 100,
 def _run_start(run: ScoringRun, total: int, done: int = 0) -> None:
     run.status, run.started_at, run.total, run.done = (ScoringRun.Status.RUNNING, timezone.now(),
                                                        total, done)
-    run.finished_at, run.error = None, ""
-    run.save(update_fields=["status", "started_at", "total", "done", "finished_at", "error"])
+    run.finished_at, run.error, run.heartbeat_at = None, "", run.started_at
+    run.attempts += 1
+    run.save(update_fields=["status", "started_at", "total", "done", "finished_at", "error",
+                            "heartbeat_at", "attempts"])
+
+
+def _run_progress(run: ScoringRun) -> None:
+    ScoringRun.objects.filter(pk=run.pk).update(done=run.done, heartbeat_at=timezone.now())
+
+
+# A running run whose worker gave no sign of life for this long lost it (killed, machine
+# restarted): it is queued again, up to MAX_RUN_ATTEMPTS attempts (a rescore resumes).
+STALE_RUN_AFTER = timedelta(minutes=10)
+MAX_RUN_ATTEMPTS = 3
+
+
+def _stale(run: ScoringRun, now: datetime) -> bool:
+    beat = run.heartbeat_at or run.started_at
+    return (run.status == ScoringRun.Status.RUNNING and beat is not None
+            and now - beat > STALE_RUN_AFTER)
+
+
+def runs_recover_stale(*, actor: Actor = SYSTEM, now: datetime | None = None) -> list[int]:
+    """Queue again the runs whose worker died (django-tasks leaves their task "running"
+    forever); after MAX_RUN_ATTEMPTS a run is marked failed. Idempotent: a recovered run is
+    pending, and a second sweep leaves it alone. Returns the pks queued again."""
+    from sijill.scoring.tasks import impact_task, rescore_task
+
+    now = now or timezone.now()
+    queued: list[int] = []
+    for pk in ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING).values_list(
+            "pk", flat=True):
+        with transaction.atomic():
+            run = ScoringRun.objects.select_for_update().filter(pk=pk).first()
+            if run is None or not _stale(run, now):
+                continue
+            if run.attempts >= MAX_RUN_ATTEMPTS:
+                run.status, run.finished_at = ScoringRun.Status.FAILED, now
+                run.error = f"worker lost {run.attempts} times; retry it when the cause is fixed"
+                run.save(update_fields=["status", "finished_at", "error"])
+                action = "abandon"
+            else:
+                run.status = ScoringRun.Status.PENDING
+                run.save(update_fields=["status"])
+                task = rescore_task if run.kind == ScoringRun.Kind.RESCORE else impact_task
+                transaction.on_commit(lambda run=run, task=task: _enqueue(task, run))
+                queued.append(run.pk)
+                action = "recover"
+            audit_record(actor=actor, action=action, entity="scoring_run", entity_id=run.pk,
+                         detail={"formula_id": run.formula_id, "kind": run.kind,
+                                 "attempts": run.attempts})
+    return queued
 
 
 def _run_finish(run: ScoringRun, *, result: dict[str, Any] | None = None,
@@ -756,7 +806,8 @@ def run_retry(*, actor: Actor, pk: int) -> ScoringRun:
             raise NotFound()
         actor.require(Perm.FORMULA_ACTIVATE if run.kind == ScoringRun.Kind.RESCORE
                       else Perm.FORMULA_MANAGE)
-        if run.status in (ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING):
+        if run.status == ScoringRun.Status.PENDING or (
+                run.status == ScoringRun.Status.RUNNING and not _stale(run, timezone.now())):
             raise Conflict(_("This run is already queued or running."))
         if (run.kind == ScoringRun.Kind.RESCORE
                 and run.formula.status != FormulaVersion.Status.ACTIVE):
@@ -826,7 +877,7 @@ def rescore_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK,
         n, pending = pending.result(), None
         written += n
         run.done = min(total, run.done + n)
-        ScoringRun.objects.filter(pk=run.pk).update(done=run.done)
+        _run_progress(run)
         if on_chunk:
             on_chunk(n)
 
@@ -949,7 +1000,7 @@ def impact_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK) -> ScoringRu
                     c["leaving"] += np.bincount(g, weights=e_before & ~e_after,
                                                 minlength=groups).astype(np.int64)
             run.done += chunk.n
-            ScoringRun.objects.filter(pk=run.pk).update(done=run.done)
+            _run_progress(run)
     except Exception as exc:
         _run_finish(run, error=f"{type(exc).__name__}: {exc}")
         raise

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -23,6 +24,7 @@ import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from sijill.audit.models import AuditEntry
 from sijill.audit.verify import audit_verify
@@ -200,7 +202,6 @@ def test_a_worker_killed_at_random_points_of_a_rescore_loses_no_score_and_writes
     from sijill.accounts.actors import SYSTEM
     from sijill.scoring import services as scoring
     from sijill.scoring.models import Score, ScoringRun
-    from sijill.scoring.tasks import rescore_task
     from sijill.scoring.tests.factories import random_household
     from sijill.scoring.tests.test_runs import run_worker, shifted_draft
 
@@ -214,7 +215,7 @@ def test_a_worker_killed_at_random_points_of_a_rescore_loses_no_score_and_writes
         return ScoringRun.objects.filter(pk=run.pk).values_list("status", "done").get()
 
     kills = 0
-    for _ in range(3):
+    for _ in range(scoring.MAX_RUN_ATTEMPTS - 1):  # the last attempt is left to finish
         worker = _worker()
         try:
             started = _wait_for(lambda: run_state()[0] in ("running", "done"), timeout=60)
@@ -230,9 +231,10 @@ def test_a_worker_killed_at_random_points_of_a_rescore_loses_no_score_and_writes
             worker.wait(timeout=30)
         if run_state()[0] == "done":
             break
-        # django-tasks does not retry and the dead worker's task stays "running": queue the run
-        # again, as the operator (or a sweep of stale runs) would.
-        rescore_task.enqueue(run_id=run.pk)
+        # django-tasks does not retry and the dead worker's task stays "running": the periodic
+        # sweep of stale runs queues it again once its heartbeat is old enough.
+        later = timezone.now() + scoring.STALE_RUN_AFTER + timedelta(seconds=1)
+        assert scoring.runs_recover_stale(now=later) == [run.pk]
     assert kills >= 1
     assert run_worker() == 0  # restarted: runs what is queued to the end
     run.refresh_from_db()
