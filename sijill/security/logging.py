@@ -25,8 +25,9 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<![\w+])0[5-8](?:" + _SEP + r"\d){8}(?!\d)"), REDACTED["phone"]),
     # IDCS: exactly 10 digits, not part of a longer number.
     (re.compile(r"(?<![\d])\d{10}(?![\d])"), REDACTED["idcs"]),
-    # CNIE: one or two letters then 4 to 7 digits, as a word.
-    (re.compile(r"\b[A-Za-z]{1,2}\d{4,7}\b"), REDACTED["cnie"]),
+    # CNIE: one or two letters then 4 to 7 digits, as a word (not a UUID's first group, such as
+    # a task id "ab123456-7f0e-...").
+    (re.compile(r"\b[A-Za-z]{1,2}\d{4,7}\b(?!-[0-9a-fA-F]{4}-)"), REDACTED["cnie"]),
 ]
 
 

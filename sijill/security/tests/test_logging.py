@@ -86,3 +86,9 @@ def test_a_request_log_line_does_not_carry_the_idcs():
         logging.getLogger().removeHandler(capture)
     assert any("Not Found" in line for line in seen)
     assert not any("1234567890" in line for line in seen)
+
+
+def test_a_task_id_is_not_taken_for_an_identity_card_number() -> None:
+    line = "Task id=a7994412-a799-44d4-bbfe-f468787645a3 state=SUCCESSFUL"
+    assert scrub(line) == line
+    assert scrub("cnie AB123456 sent") == "cnie [CNIE] sent"

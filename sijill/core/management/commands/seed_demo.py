@@ -86,6 +86,8 @@ class Command(BaseCommand):
         base = f"http://127.0.0.1:{port}"
         out("")
         out("Sijill demo registry is ready.")
+        out(f"  Citizen portal:  {base}/  (IDCS, then the code sent by SMS: the demo writes SMS"
+            f" to {settings.NOTIFICATIONS['OUTBOX_DIR'] / 'sms.jsonl'})")
         out(f"  API docs:        {base}/api/docs")
         out(f"  OpenAPI schema:  {base}/api/openapi.json")
         out(f"  Back office:     {base}/backoffice/  (staff: password, then a TOTP code)")
