@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -309,6 +309,19 @@ def _head_of(declaration: Declaration, persons: dict[str, Person]) -> Person | N
                  if m.relationship == Relationship.HEAD), None)
 
 
+_MEMBER_DATA_FIELDS = tuple(f for f in MEMBER_FIELDS if f != "idcs")
+
+
+def _plain(record: Any, names: Sequence[str]) -> dict[str, Any]:
+    """The fields of a flat declaration record, enumerations as their stored values (what
+    `dataclasses.asdict` gave, without its deep copies)."""
+    out = {}
+    for name in names:
+        v = getattr(record, name)
+        out[name] = v.value if hasattr(v, "value") else v
+    return out
+
+
 def _version_rows(*, household: Household, declaration: Declaration,
                   persons: dict[str, Person], declarant: Person, actor: Actor,
                   reason: str) -> DeclarationVersion:
@@ -317,12 +330,10 @@ def _version_rows(*, household: Household, declaration: Declaration,
         household=household, version=household.current_version, reason=reason,
         created_by=actor.label, declarant=declarant, commune_id=household.commune_id,
         milieu=household.milieu, address=household.address,
-        **{k: (v.value if hasattr(v, "value") else v)
-           for k, v in asdict(declaration.household).items()})
+        **_plain(declaration.household, HOUSEHOLD_FIELDS))
     MemberDeclaration.objects.bulk_create([
         MemberDeclaration(declaration=version, position=i, person=persons[m.idcs],
-                          **{k: (v.value if hasattr(v, "value") else v)
-                             for k, v in asdict(m).items() if k != "idcs"})
+                          **_plain(m, _MEMBER_DATA_FIELDS))
         for i, m in enumerate(declaration.members)
     ])
     return version
