@@ -145,10 +145,12 @@ def _effective(
 
 
 def _arith(name: str, values: np.ndarray) -> np.ndarray:
-    """Quantities (not codes nor flags) as int64, so squares and sums cannot overflow."""
+    """Quantities (not codes nor flags) as float64, so squares and sums cannot overflow and the
+    derivations' divisions and products need no conversion (declared counts and amounts are
+    small integers: exact in float64, the same values as the single path's Python ints)."""
     if name in ENUM_FIELDS or values.dtype == bool or values.dtype.kind == "f":
         return values
-    return values.astype(np.int64, copy=False)
+    return values.astype(np.float64)
 
 
 def _count_features(features: list[Any], local: np.ndarray, size_max: int) -> list[np.ndarray]:
@@ -156,7 +158,8 @@ def _count_features(features: list[Any], local: np.ndarray, size_max: int) -> li
     starts = local[:-1]
     n_rows = int(local[-1])
     if size_max > 255:
-        return [np.add.reduceat(f.astype(np.int64), starts) for f in features]
+        return [np.add.reduceat(f.astype(np.int64), starts).astype(np.float64)
+                for f in features]
     counts: list[np.ndarray] = []
     for g in range(0, len(features), 8):
         group = features[g : g + 8]
@@ -165,7 +168,7 @@ def _count_features(features: list[Any], local: np.ndarray, size_max: int) -> li
             packed[:, i] = f
         sums = np.add.reduceat(packed.view(np.uint64).ravel(), starts)
         as_bytes = sums.view(np.uint8).reshape(-1, 8)
-        counts.extend(as_bytes[:, i].astype(np.int64) for i in range(len(group)))
+        counts.extend(as_bytes[:, i].astype(np.float64) for i in range(len(group)))
     return counts
 
 
@@ -216,7 +219,7 @@ def score_batch(
         heads = off[:-1]
         size = np.diff(off)
 
-        ctx: dict[str, Any] = {"size": size}
+        ctx: dict[str, Any] = {"size": size.astype(np.float64)}
         masks: dict[tuple[str, str], np.ndarray] = {}
         for name in layout.household_fields:
             col, mask = _effective(batch, name, "household", slice(a, b))
