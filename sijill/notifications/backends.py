@@ -22,6 +22,8 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
@@ -58,23 +60,50 @@ class Backend:
     def send(self, message: OutgoingMessage) -> str:
         raise NotImplementedError
 
+    def send_many(self, messages: Sequence[OutgoingMessage]) -> list[str | Exception]:
+        """Send several messages; for each, in order, the provider's id or the exception its
+        send raised (one message's failure does not stop the others). By default one `send`
+        after the other."""
+        results: list[str | Exception] = []
+        for message in messages:
+            try:
+                results.append(self.send(message))
+            except Exception as exc:  # handed back to the outbox, per message
+                results.append(exc)
+        return results
+
 
 class FileBackend(Backend):
-    """Appends one JSON line per message to OUTBOX_DIR/<channel>.jsonl."""
+    """Appends one JSON line per message to OUTBOX_DIR/<channel>.jsonl (a batch: all its lines
+    in one locked write)."""
 
-    def send(self, message: OutgoingMessage) -> str:
+    def _append(self, channel: str, lines: list[str]) -> None:
         directory = conf.get("OUTBOX_DIR")
         directory.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({**asdict(message), "at": timezone.now().isoformat()},
-                          ensure_ascii=False) + "\n"
-        with open(directory / f"{message.channel}.jsonl", "a", encoding="utf-8") as out:
+        with open(directory / f"{channel}.jsonl", "a", encoding="utf-8") as out:
             fcntl.flock(out, fcntl.LOCK_EX)
             try:
-                out.write(line)
+                out.write("".join(lines))
                 out.flush()
             finally:
                 fcntl.flock(out, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _line(message: OutgoingMessage, at: str) -> str:
+        return json.dumps({**asdict(message), "at": at}, ensure_ascii=False) + "\n"
+
+    def send(self, message: OutgoingMessage) -> str:
+        self._append(message.channel, [self._line(message, timezone.now().isoformat())])
         return f"file-{message.idempotency_key}"
+
+    def send_many(self, messages: Sequence[OutgoingMessage]) -> list[str | Exception]:
+        at = timezone.now().isoformat()
+        by_channel: dict[str, list[str]] = {}
+        for message in messages:
+            by_channel.setdefault(message.channel, []).append(self._line(message, at))
+        for channel, lines in by_channel.items():
+            self._append(channel, lines)
+        return [f"file-{m.idempotency_key}" for m in messages]
 
 
 class ConsoleBackend(Backend):
@@ -144,6 +173,22 @@ class HttpSmsGatewayBackend(Backend):
                 continue
             raise PermanentFailure(f"HTTP {status}: {str(payload.get('error', ''))[:200]}")
         raise TemporaryFailure(problem)
+
+    def send_many(self, messages: Sequence[OutgoingMessage]) -> list[str | Exception]:
+        """One request per message, each with its own Idempotency-Key, a few in flight at once
+        (SMS_GATEWAY_CONCURRENCY threads): the gateway's protocol is per message."""
+        workers = max(1, int(conf.get("SMS_GATEWAY_CONCURRENCY")))
+        if workers == 1 or len(messages) <= 1:
+            return super().send_many(messages)
+
+        def one(message: OutgoingMessage) -> str | Exception:
+            try:
+                return self.send(message)
+            except Exception as exc:  # handed back to the outbox, per message
+                return exc
+
+        with ThreadPoolExecutor(max_workers=min(workers, len(messages))) as pool:
+            return list(pool.map(one, messages))
 
 
 class DjangoEmailBackend(Backend):

@@ -10,6 +10,8 @@
     SENDING_LEASE_SECONDS           a send still "sending" after this is taken up again
     SECRET_TTL_SECONDS              a one-time code not sent within this is never sent
     LETTER_BATCH_MAX                letters per print batch
+    SEND_BATCH_MAX                  notices claimed and sent by one batch send task
+    SMS_GATEWAY_CONCURRENCY         requests in flight at once when a batch goes to the gateway
 
 SIJILL["NOTICE_LIMIT_DAYS"] (5 to 10, default 10) is the time limit of the index notice; any other
 value stops the start (check_limits, called when the app is ready).
@@ -37,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "SENDING_LEASE_SECONDS": 300,
     "SECRET_TTL_SECONDS": 600,
     "LETTER_BATCH_MAX": 500,
+    "SEND_BATCH_MAX": 500,
+    "SMS_GATEWAY_CONCURRENCY": 4,
 }
 NOTICE_LIMIT_RANGE = (5, 10)
 

@@ -19,16 +19,18 @@ import hashlib
 import hmac
 import logging
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.utils import timezone
 
 from sijill.accounts.actors import SYSTEM, Actor
-from sijill.audit.services import audit_record
+from sijill.audit.services import AuditItem, audit_record, audit_record_many
 from sijill.households.models import Household
 from sijill.notifications import conf
 from sijill.notifications.backends import (
@@ -188,6 +190,135 @@ def notice_queue(*, kind: str, household: Household | None = None, person: Perso
     return notification
 
 
+@dataclass(frozen=True)
+class NoticeSpec:
+    """One notice of a batch (`notices_queue_many`): the arguments of `notice_queue` but the
+    actor (one-time codes are not queued in batches: `one_time_code_send`)."""
+
+    kind: str
+    key: str
+    context: dict[str, Any]
+    household: Household | None = None
+    person: Person | None = None
+    channel: str | None = None
+    email: str = ""
+    language: str | None = None
+
+
+def _build(spec: NoticeSpec, *, actor: Actor, now: datetime) -> Notification:
+    """The unsaved outbox row of one notice: recipient, channel, language, rendered text."""
+    if spec.kind not in Kind.values or spec.kind == Kind.ONE_TIME_CODE:
+        raise ValueError(f"unknown notice kind {spec.kind!r} (codes: one_time_code_send)")
+    household, person = spec.household, spec.person
+    if household is not None and person is None:
+        person = household.declarant
+    lang = spec.language or _language_of(household, person)
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}")
+    chosen = _pick_channel(spec.channel, person, household, spec.email)
+    recipient = _recipient(chosen, person, household, spec.email, lang)
+    reference = household.reference if household is not None else ""
+    address = _postal_address(household, lang)
+    base = {"reference": reference, "recipient_name": _name(person, lang), "address": address,
+            "address_lines": _lines(address)}
+    shown = render(kind=spec.kind, channel=chosen, language=lang,
+                   context={**base, **spec.context})
+    return Notification(
+        key=spec.key, kind=spec.kind, channel=chosen, household=household, person=person,
+        reference=reference, recipient=recipient, recipient_name=base["recipient_name"],
+        language=lang, subject=shown.subject, body=shown.body, html=shown.html,
+        context=spec.context, created_by=actor.label, created_at=now)
+
+
+def notices_queue_many(*, notices: Sequence[NoticeSpec], actor: Actor = SYSTEM,
+                       ) -> list[Notification]:
+    """Queue many notices at once (an index notice per rescored household, eligibility changes
+    in bulk): the same rows, audit entries and guarantees as `notice_queue` once per notice, at
+    a fraction of the cost.
+
+    - Idempotent on `key`: keys already in the outbox (or twice in `notices`) are skipped, also
+      under a concurrent race (one INSERT ... ON CONFLICT DO NOTHING per chunk of
+      SEND_BATCH_MAX rows).
+    - One audit entry per notice actually queued, appended in one go (`audit_record_many`).
+    - After commit, one batch send task per SEND_BATCH_MAX notices (`send_notifications_task`)
+      instead of one task per notice; letters wait for the next print batch as usual.
+    - A notice that cannot be addressed (no phone, no household, no e-mail: ValueError in
+      `notice_queue`) is left out and logged, so one household does not stop a rescore's
+      notices; the call must run inside the caller's transaction like `notice_queue`.
+
+    Returns the rows queued by this call (not those already there).
+    """
+    if not notices:
+        return []
+    now = timezone.now()
+    chunk = max(1, int(conf.get("SEND_BATCH_MAX")))
+    # One query for the households' declarants and communes (rendering reads both).
+    household_ids = {s.household.pk for s in notices if s.household is not None}
+    households = (Household.objects.select_related("declarant", "commune")
+                  .in_bulk(list(household_ids)) if household_ids else {})
+    # One query for the languages of the notices to a person without a household.
+    alone = {s.person.pk for s in notices
+             if s.household is None and s.person is not None and not s.language}
+    spoken = dict(Household.objects.filter(memberships__person__in=alone,
+                                           memberships__end_date__isnull=True)
+                  .values_list("memberships__person", "notice_language")) if alone else {}
+    default = settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in LANGUAGES else "ar"
+    queued: list[Notification] = []
+    with transaction.atomic():
+        for start in range(0, len(notices), chunk):
+            part = notices[start:start + chunk]
+            keys = {s.key for s in part}
+            taken = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+            rows: dict[str, Notification] = {}
+            for spec in part:
+                if spec.key in taken or spec.key in rows:
+                    continue
+                if spec.household is not None:
+                    spec = replace(spec, household=households.get(spec.household.pk,
+                                                                  spec.household))
+                elif spec.person is not None and not spec.language:
+                    spec = replace(spec, language=spoken.get(spec.person.pk) or default)
+                try:
+                    rows[spec.key] = _build(spec, actor=actor, now=now)
+                except ValueError as exc:
+                    if spec.kind not in Kind.values or spec.kind == Kind.ONE_TIME_CODE:
+                        raise
+                    logger.warning("notice %s not queued: %s", spec.key, exc)
+            if not rows:
+                continue
+            Notification.objects.bulk_create(list(rows.values()), ignore_conflicts=True)
+            # The rows are ours when they carry our idempotency keys (a concurrent caller may
+            # have queued some of the same keys first: theirs are the notices).
+            mine = {str(u): (pk, key) for pk, key, u in Notification.objects.filter(
+                key__in=list(rows)).values_list("pk", "key", "idempotency_key")}
+            part_queued = []
+            for row in rows.values():
+                found = mine.get(str(row.idempotency_key))
+                if found is not None:
+                    row.pk = found[0]
+                    part_queued.append(row)
+            audit_record_many(actor=actor, items=[
+                AuditItem(action="notify", entity="notification", entity_id=n.pk,
+                          subject=n.person.idcs if n.person else "",
+                          detail={"key": n.key, "kind": n.kind, "channel": n.channel,
+                                  "household": n.reference})
+                for n in part_queued])
+            queued.extend(part_queued)
+    ids = [n.pk for n in queued if n.channel != Channel.LETTER]
+    if ids:
+        transaction.on_commit(lambda: _schedule_many(ids))
+    return queued
+
+
+def _schedule_many(ids: list[int]) -> None:
+    """Enqueue one batch send task per SEND_BATCH_MAX notices."""
+    from sijill.notifications import tasks
+
+    chunk = max(1, int(conf.get("SEND_BATCH_MAX")))
+    for start in range(0, len(ids), chunk):
+        tasks.send_notifications_task.enqueue(notification_ids=ids[start:start + chunk])
+
+
 def _code_key(person: Person, code: str, purpose: str) -> str:
     digest = hmac.new(settings.SECRET_KEY.encode(), f"{person.pk}:{purpose}:{code}".encode(),
                       hashlib.sha256).hexdigest()[:32]
@@ -310,17 +441,155 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     return Notification.objects.values_list("status", flat=True).get(pk=n.pk)
 
 
+# ---------------------------------------------------------------------------------------------
+# Sending in batches: the same claim → send → record, for many rows at once
+
+
+def _claimable(n: Notification, now: datetime, lease: timedelta) -> bool | None:
+    """True to claim, False to leave, None to expire (the rules of `_claim`)."""
+    if n.channel == Channel.LETTER:
+        return False
+    if n.status == Status.SENDING and n.last_attempt_at and n.last_attempt_at > now - lease:
+        return False
+    if n.status not in (Status.QUEUED, Status.SENDING):
+        return False
+    if n.status == Status.QUEUED and n.next_attempt_at and n.next_attempt_at > now:
+        return False
+    if n.expires_at and n.expires_at <= now:
+        return None
+    return True
+
+
+def _claim_many(*, now: datetime, ids: Sequence[int] | None = None,
+                limit: int | None = None) -> list[Notification]:
+    """Mark many rows "sending" in one short transaction, committed before any provider is
+    called: the given `ids`, or up to `limit` due rows (`_due`). Rows another worker holds
+    locked are skipped (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises
+    writers), and a row claimed by another worker meanwhile is "sending" with a fresh lease:
+    two workers never claim the same row."""
+    lease = timedelta(seconds=conf.get("SENDING_LEASE_SECONDS"))
+    limit = limit or int(conf.get("SEND_BATCH_MAX"))
+    with transaction.atomic():
+        if ids is not None:
+            rows = Notification.objects.filter(pk__in=list(ids))
+        else:
+            rows = Notification.objects.exclude(channel=Channel.LETTER).filter(_due_q(now))
+        rows = rows.order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        rows = list(rows[:limit] if ids is None else rows)
+        claimed, expired = [], []
+        for n in rows:
+            verdict = _claimable(n, now, lease)
+            if verdict is None:
+                expired.append(n.pk)
+            elif verdict:
+                claimed.append(n)
+        if expired:
+            Notification.objects.filter(pk__in=expired).update(
+                status=Status.EXPIRED, secret_body="", next_attempt_at=None)
+        if claimed:
+            Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(
+                status=Status.SENDING, last_attempt_at=now, next_attempt_at=None,
+                attempts=F("attempts") + 1)
+            for n in claimed:
+                n.status, n.last_attempt_at, n.next_attempt_at = Status.SENDING, now, None
+                n.attempts += 1
+    return claimed
+
+
+def _record_sent_many(sent: list[tuple[Notification, str]]) -> None:
+    """Mark sent, in one UPDATE, the rows not already sent; the index notices among them move
+    their households (still "scored") to "notified"."""
+    if not sent:
+        return
+    provider = {n.pk: pid[:120] for n, pid in sent}
+    with transaction.atomic():
+        pending = list(Notification.objects.select_for_update().filter(pk__in=list(provider))
+                       .exclude(status=Status.SENT).values_list("pk", flat=True))
+        if not pending:
+            return
+        Notification.objects.filter(pk__in=pending).update(
+            status=Status.SENT, sent_at=timezone.now(), secret_body="", last_error="",
+            provider_message_id=Case(*[When(pk=pk, then=Value(provider[pk])) for pk in pending],
+                                     default=Value(""), output_field=CharField()))
+        done = set(pending)
+        households = {n.household_id for n, _ in sent if n.pk in done
+                      and n.kind == Kind.INDEX_NOTICE and n.household_id}
+        if households:
+            for household_id in Household.objects.filter(
+                    pk__in=households, status=Household.Status.SCORED).values_list("pk",
+                                                                                  flat=True):
+                household_mark_notified(household_id=household_id)
+
+
+def _send_claimed(claimed: list[Notification]) -> None:
+    """Hand claimed rows to their backends (outside any transaction), then record."""
+    by_channel: dict[str, list[Notification]] = {}
+    for n in claimed:
+        by_channel.setdefault(n.channel, []).append(n)
+    sent: list[tuple[Notification, str]] = []
+    failed: list[tuple[Notification, Exception]] = []
+    for channel, rows in by_channel.items():
+        try:
+            results = backend_for(channel).send_many([_message(n) for n in rows])
+        except Exception as exc:  # the whole batch failed (the backend itself)
+            logger.exception("notifications %s…: backend error", rows[0].pk)
+            results = [exc] * len(rows)
+        for n, result in zip(rows, results, strict=True):
+            if isinstance(result, Exception):
+                failed.append((n, result))
+            else:
+                sent.append((n, result))
+    _record_sent_many(sent)
+    for n, exc in failed:
+        if isinstance(exc, PermanentFailure):
+            _record_failure(n, f"permanent: {exc}", permanent=True)
+        elif isinstance(exc, TemporaryFailure):
+            _record_failure(n, str(exc) or "temporary failure", permanent=False)
+        else:
+            logger.error("notification %s: backend error %r", n.pk, exc)
+            _record_failure(n, f"backend error: {type(exc).__name__}", permanent=False)
+
+
+def notifications_send_many(*, notification_ids: Sequence[int],
+                            now: datetime | None = None) -> int:
+    """One attempt at sending many queued notices (the batch send task): claim those due in one
+    transaction, send them (the file backend in one write; the gateway one request per message,
+    each with its Idempotency-Key), record them sent in one UPDATE. Rows not due, already sent
+    or held by another worker are left alone, as `notification_send` does. Returns how many
+    were claimed."""
+    claimed = _claim_many(now=now or timezone.now(), ids=notification_ids)
+    if claimed:
+        _send_claimed(claimed)
+    return len(claimed)
+
+
+def notifications_send_due_batch(*, now: datetime | None = None,
+                                 limit: int | None = None) -> int:
+    """Claim up to `limit` (SEND_BATCH_MAX) due notices, whichever no other worker holds, and
+    send them as one batch. Returns how many were claimed (0: nothing left to do). Several
+    workers may run it at once: they take disjoint rows."""
+    claimed = _claim_many(now=now or timezone.now(), limit=limit)
+    if claimed:
+        _send_claimed(claimed)
+    return len(claimed)
+
+
 def _due(now: datetime, grace: timedelta = timedelta(0)) -> list[int]:
     """Notices (not letters) whose attempt is due since `grace`, or whose "sending" lease ran
     out (a crashed worker)."""
+    return list(Notification.objects.exclude(channel=Channel.LETTER).filter(_due_q(now, grace))
+                .order_by("pk").values_list("pk", flat=True))
+
+
+def _due_q(now: datetime, grace: timedelta = timedelta(0)) -> Q:
     lease = timedelta(seconds=conf.get("SENDING_LEASE_SECONDS"))
     overdue = now - grace
-    due = (Q(status=Status.SENDING) & (Q(last_attempt_at__isnull=True)
-                                       | Q(last_attempt_at__lte=now - lease))
-           | Q(status=Status.QUEUED, next_attempt_at__lte=overdue)
-           | Q(status=Status.QUEUED, next_attempt_at__isnull=True, created_at__lte=overdue))
-    return list(Notification.objects.exclude(channel=Channel.LETTER).filter(due)
-                .order_by("pk").values_list("pk", flat=True))
+    return (Q(status=Status.SENDING) & (Q(last_attempt_at__isnull=True)
+                                        | Q(last_attempt_at__lte=now - lease))
+            | Q(status=Status.QUEUED, next_attempt_at__lte=overdue)
+            | Q(status=Status.QUEUED, next_attempt_at__isnull=True, created_at__lte=overdue))
 
 
 def notifications_send_due(*, now: datetime | None = None) -> int:
@@ -338,11 +607,9 @@ def notifications_requeue_overdue(*, now: datetime | None = None,
                                   grace: timedelta = timedelta(minutes=2)) -> int:
     """Enqueue again the sends overdue by more than `grace` (a lost task, a crashed worker, a
     task backend without deferred runs). A duplicate task is harmless: a send claims its row."""
-    from sijill.notifications.tasks import send_notification_task
-
     due = _due(now or timezone.now(), grace)
-    for pk in due:
-        send_notification_task.enqueue(notification_id=pk)
+    if due:
+        _schedule_many(due)  # one batch send task per SEND_BATCH_MAX
     return len(due)
 
 

@@ -25,3 +25,10 @@ def print_letters_task() -> int:
     while (batch := letters.letters_print()) is not None:
         printed += batch.letters
     return printed
+
+
+@task()
+def send_notifications_task(*, notification_ids: list[int]) -> int:
+    """One attempt at sending many notices (queued by `notices_queue_many` or the sweeper);
+    returns how many were claimed. Safe to run twice: a row is claimed once."""
+    return services.notifications_send_many(notification_ids=notification_ids)

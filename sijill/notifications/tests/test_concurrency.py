@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from sijill.notifications import backends, services
 from sijill.notifications.gateway_simulator import SmsGatewaySimulator
@@ -118,3 +120,56 @@ def test_a_worker_killed_after_the_gateway_accepted_sends_no_second_sms(settings
         n.refresh_from_db()
         assert (n.status, n.attempts) == ("sent", 2)
         assert gateway.requests == 2 and len(gateway.delivered) == 1
+
+
+def test_two_workers_claiming_batches_at_once_take_disjoint_notices(monkeypatch):
+    from sijill.notifications.services import NoticeSpec, notices_queue_many
+
+    monkeypatch.setattr(services, "_schedule_many", lambda ids: None)
+    people = [person_create() for _ in range(40)]
+    notices_queue_many(notices=[
+        NoticeSpec(kind="generic", person=p, channel="sms", key=f"w{i}",
+                   context={"message": "hi"}) for i, p in enumerate(people)])
+    claims: dict[int, list[int]] = {}
+    real = services._claim_many
+
+    def recorded(**kwargs: Any) -> list[Notification]:
+        rows = real(**kwargs)
+        claims.setdefault(threading.get_ident(), []).extend(n.pk for n in rows)
+        return rows
+
+    monkeypatch.setattr(services, "_claim_many", recorded)
+    later = timezone.now() + timedelta(minutes=5)
+
+    def drain() -> int:
+        total = 0
+        while claimed := services.notifications_send_due_batch(now=later, limit=7):
+            total += claimed
+        return total
+
+    results = _together(2, drain)
+    assert all(isinstance(r, int) for r in results), results
+    taken = [pk for pks in claims.values() for pk in pks]
+    assert len(taken) == len(set(taken)) == 40  # no notice claimed twice
+    assert sum(results) == 40
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+    assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
+    lines = services.conf.get("OUTBOX_DIR").joinpath("sms.jsonl").read_text().splitlines()
+    assert len(lines) == 40
+
+
+def test_the_same_batch_queued_twice_at_once_is_one_row_and_one_audit_entry_per_key(
+        monkeypatch):
+    from sijill.audit.models import AuditEntry
+    from sijill.notifications.services import NoticeSpec, notices_queue_many
+
+    monkeypatch.setattr(services, "_schedule_many", lambda ids: None)
+    people = [person_create() for _ in range(10)]
+    specs = [NoticeSpec(kind="generic", person=p, channel="sms", key=f"dup{i}",
+                        context={"message": "hi"}) for i, p in enumerate(people)]
+    results = _together(3, lambda: [n.pk for n in notices_queue_many(notices=specs)])
+    assert all(isinstance(r, list) for r in results), results
+    assert sorted(pk for r in results for pk in r) == sorted(
+        Notification.objects.filter(key__startswith="dup").values_list("pk", flat=True))
+    assert Notification.objects.filter(key__startswith="dup").count() == 10
+    assert AuditEntry.objects.filter(action="notify", detail__key__startswith="dup").count() == 10
