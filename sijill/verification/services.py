@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,8 +36,9 @@ from sijill.accounts.roles import Perm
 from sijill.audit.services import audit_record
 from sijill.core.errors import Conflict, NotFound, ValidationFailed
 from sijill.core.events import household_scored
+from sijill.declaration.model import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Declaration
 from sijill.households.models import DeclarationVersion, Household
-from sijill.households.services import declaration_of, household_transition
+from sijill.households.services import household_transition
 from sijill.population.validation import age_on
 from sijill.scoring import selectors as scoring_selectors
 from sijill.scoring.engine import Verified
@@ -77,13 +78,19 @@ def subject_of(version: DeclarationVersion, *, today: date | None = None) -> Sub
     """What partners are asked about: the members of a declaration version, with their IDCS,
     CNIE and age today."""
     today = today or timezone.localdate()
-    rows = (version.members.select_related("person").order_by("position")
-            .values_list("person__idcs", "person__cnie", "person__birth_date", "person__sex",
-                         "relationship"))
-    members = tuple(Member(idcs=i, cnie=c or "", age=age_on(b, today), sex=s, relationship=r)
-                    for i, c, b, s, r in rows)
+    # One read of the members serves both the partners' questions and the declaration record
+    # (what `declaration_of` builds from its own read of the same rows).
+    rows = list(version.members.select_related("person").order_by("position"))
+    members = tuple(Member(idcs=m.person.idcs, cnie=m.person.cnie or "",
+                           age=age_on(m.person.birth_date, today), sex=m.person.sex,
+                           relationship=m.relationship) for m in rows)
+    declaration = Declaration.from_dict({
+        "household": {name: getattr(version, name) for name in HOUSEHOLD_FIELDS},
+        "members": [{name: (m.person.idcs if name == "idcs" else getattr(m, name))
+                     for name in MEMBER_FIELDS} for m in rows],
+    })
     return Subject(reference=version.household.reference, commune=version.commune_id,
-                   declaration=declaration_of(version), members=members)
+                   declaration=declaration, members=members)
 
 
 def _enqueue(task: Any, *, run_after: datetime | None = None, **kwargs: Any) -> None:
@@ -166,6 +173,12 @@ def _call(connector: Connector, question: dict[str, Any], subject: Subject) -> R
 def _current(verification: Verification) -> bool:
     household = Household.objects.only("current_version", "status").get(
         pk=verification.household_id)
+    return _is_current(verification, household)
+
+
+def _is_current(verification: Verification, household: Household) -> bool:
+    """The verified version is still the household's current one, and the household open
+    (`household` freshly read by the caller)."""
     return (household.current_version == verification.declaration.version
             and household.status not in CLOSED)
 
@@ -188,7 +201,7 @@ def verification_process(verification_id: int, *, now: datetime | None = None,
                     .filter(pk=verification_id).first())
     if verification is None or verification.status == Verification.Status.SUPERSEDED:
         return "gone"
-    if not _current(verification):
+    if not _is_current(verification, verification.household):
         _supersede(verification)
         return "superseded"
     _to_verifying(verification.household)
@@ -237,34 +250,27 @@ def attempts_record(attempts: Sequence[Attempt], *, household_id: int,
                          else Evidence.Outcome.ERROR,
                          question=a.question, answer=a.reply.answer, error=a.reply.error[:300],
                          received_at=stamp, elapsed_ms=a.reply.elapsed_ms) for a in fresh]
-        try:
-            with transaction.atomic():
-                Evidence.objects.bulk_create(rows)
-        except IntegrityError:  # cannot happen under the locks; one by one to be sure
-            kept = []
-            for a, row in zip(fresh, rows, strict=True):
-                try:
-                    with transaction.atomic():
-                        row.save()
-                    kept.append(a)
-                except IntegrityError:
-                    continue
-            fresh = kept
-        changed = []
+        # Under the checks' locks no row can conflict; ON CONFLICT DO NOTHING (the unique
+        # (check, attempt) and one answer per check) keeps even a stray rerun from adding one,
+        # without a savepoint.
+        Evidence.objects.bulk_create(rows, ignore_conflicts=True)
+        # The checks move on in one UPDATE per distinct outcome (usually one: every partner
+        # answered), not a CASE per column and row.
+        groups: dict[tuple[Any, ...], list[int]] = {}
         for a in fresh:
-            check = checks[a.check_id]
-            check.attempts = a.number
-            check.last_error = a.reply.error[:300]
             if a.reply.ok:
-                check.status, check.answered_at, check.next_attempt_at = \
-                    PartnerCheck.Status.ANSWERED, stamp, None
+                status, answered_at, next_at = PartnerCheck.Status.ANSWERED, stamp, None
             elif a.number >= max_attempts:
-                check.status, check.next_attempt_at = PartnerCheck.Status.FAILED, None
+                status, answered_at, next_at = PartnerCheck.Status.FAILED, None, None
             else:
-                check.next_attempt_at = stamp + conf.backoff(a.number)
-            changed.append(check)
-        PartnerCheck.objects.bulk_update(changed, ["attempts", "last_error", "status",
-                                                   "answered_at", "next_attempt_at"])
+                status, answered_at, next_at = (PartnerCheck.Status.PENDING, None,
+                                                stamp + conf.backoff(a.number))
+            key = (a.number, a.reply.error[:300], status, answered_at, next_at)
+            groups.setdefault(key, []).append(a.check_id)
+        for (number, error, status, answered_at, next_at), pks in groups.items():
+            PartnerCheck.objects.filter(pk__in=pks).update(
+                attempts=number, last_error=error, status=status, answered_at=answered_at,
+                next_attempt_at=next_at)
     for a in fresh:
         if not a.reply.ok:
             log.warning("partner %s attempt %s failed: %s", a.partner, a.number, a.reply.error)
@@ -289,8 +295,10 @@ def verification_advance(verification_id: int, *, now: datetime | None = None,
     running = verification.status == Verification.Status.RUNNING
     if running and (not pending or now >= verification.deadline):
         subject = subject or subject_of(verification.declaration)
-        _apply_deaths(verification, subject)
-        if not _current(verification):
+        # A death recorded writes a new version: read the household again only then.
+        changed = _apply_deaths(verification, subject) or not _is_current(
+            verification, verification.household)
+        if changed and not _current(verification):
             _supersede(verification)
             return "superseded"
         _conclude(verification.pk, by_deadline=bool(pending), subject=subject)
@@ -299,8 +307,9 @@ def verification_advance(verification_id: int, *, now: datetime | None = None,
                           and c.answered_at > verification.concluded_at]
         if answered_since or not pending:
             subject = subject or subject_of(verification.declaration)
-            _apply_deaths(verification, subject)
-            if _current(verification):
+            deaths = _apply_deaths(verification, subject)
+            if _current(verification) if deaths else _is_current(verification,
+                                                                   verification.household):
                 _conclude(verification.pk, by_deadline=bool(pending), subject=subject)
     if pending:
         due = min((c.next_attempt_at for c in pending if c.next_attempt_at), default=None)
@@ -310,13 +319,17 @@ def verification_advance(verification_id: int, *, now: datetime | None = None,
     return "concluded"
 
 
-def _findings(verification: Verification, subject: Subject | None = None,
-              ) -> dict[str, tuple[Findings, Evidence]]:
-    """Findings of every answered partner, read again from the recorded answers."""
+def _findings(verification: Verification, subject: Subject | None = None, *,
+              partner: str | None = None) -> dict[str, tuple[Findings, Evidence]]:
+    """Findings of every answered partner (or of `partner` only), read again from the
+    recorded answers."""
     subject = subject or subject_of(verification.declaration)
     out = {}
-    for ev in (Evidence.objects.filter(partner_check__verification=verification,
-                                       outcome=Evidence.Outcome.ANSWER)):
+    answers = Evidence.objects.filter(partner_check__verification=verification,
+                                      outcome=Evidence.Outcome.ANSWER)
+    if partner is not None:
+        answers = answers.filter(partner=partner)
+    for ev in answers:
         connector = CONNECTORS.get(ev.partner)
         if connector is None:
             continue
@@ -327,19 +340,21 @@ def _findings(verification: Verification, subject: Subject | None = None,
     return out
 
 
-def _apply_deaths(verification: Verification, subject: Subject) -> None:
+def _apply_deaths(verification: Verification, subject: Subject) -> bool:
     """Deaths reported by civil status: the person is recorded deceased (their membership ends
-    and the household gets a new version, verified and scored in turn)."""
+    and the household gets a new version, verified and scored in turn). True when civil status
+    reported a death (the household may have changed)."""
     from sijill.population.services import person_record_death
 
-    found = _findings(verification, subject).get("civil_status")
-    if not found:
-        return
+    found = _findings(verification, subject, partner="civil_status").get("civil_status")
+    if not found or not found[0].deaths:
+        return False
     for idcs, day in found[0].deaths:
         try:
             person_record_death(actor=SYSTEM, idcs=idcs, death_date=day, source="civil_status")
         except (Conflict, NotFound, ValidationFailed) as exc:
             log.warning("death reported by civil status not recorded: %s", exc)
+    return True
 
 
 def _values(verification: Verification, found: Mapping[str, tuple[Findings, Evidence]],
@@ -378,24 +393,32 @@ def _conclude(verification_id: int, *, by_deadline: bool,
             return
         subject = subject or subject_of(verification.declaration)
         found = _findings(verification, subject)
-        # Discrepancies (once per field and member; decisions kept).
+        # Discrepancies (once per field and member; decisions kept): the ones recorded already
+        # read once, the new ones written in one INSERT (under the verification's lock; ON
+        # CONFLICT DO NOTHING all the same).
+        recorded = {(f, i): st for f, i, st in verification.discrepancies.values_list(
+            "field", "person_idcs", "status")}
+        new: dict[tuple[str, str], Discrepancy] = {}
         for partner, (findings, evidence) in found.items():
             diffs = rules.differences(subject.declaration, partner, findings.household,
                                       findings.members)
             for d in diffs:
-                Discrepancy.objects.get_or_create(
-                    verification=verification, field=d.field, person_idcs=d.person_idcs,
-                    defaults={"household_id": verification.household_id, "evidence": evidence,
-                              "partner": partner, "declared": seal(d.field, d.declared),
-                              "verified": seal(d.field, d.verified), "severity": d.severity})
+                key = (d.field, d.person_idcs)
+                if key not in recorded and key not in new:
+                    new[key] = Discrepancy(
+                        verification=verification, field=d.field, person_idcs=d.person_idcs,
+                        household_id=verification.household_id, evidence=evidence,
+                        partner=partner, declared=seal(d.field, d.declared),
+                        verified=seal(d.field, d.verified), severity=d.severity)
             for field, idcs, value in findings.notes:
-                Discrepancy.objects.get_or_create(
-                    verification=verification, field=field, person_idcs=idcs,
-                    defaults={"household_id": verification.household_id, "evidence": evidence,
-                              "partner": partner, "declared": None, "verified": value,
-                              "severity": "medium"})
-        dismissed = set(verification.discrepancies.filter(
-            status=Discrepancy.Status.DISMISSED).values_list("field", "person_idcs"))
+                if (field, idcs) not in recorded and (field, idcs) not in new:
+                    new[(field, idcs)] = Discrepancy(
+                        verification=verification, field=field, person_idcs=idcs,
+                        household_id=verification.household_id, evidence=evidence,
+                        partner=partner, declared=None, verified=value, severity="medium")
+        if new:
+            Discrepancy.objects.bulk_create(list(new.values()), ignore_conflicts=True)
+        dismissed = {k for k, st in recorded.items() if st == Discrepancy.Status.DISMISSED}
         values = _values(verification, found, dismissed)
         unverified = sorted({f for c in verification.checks.exclude(
             status=PartnerCheck.Status.ANSWERED) for f in CONNECTORS[c.partner].fields})
@@ -403,22 +426,26 @@ def _conclude(verification_id: int, *, by_deadline: bool,
         if not first and values == unseal_values(verification.values) and \
                 unverified == verification.unverified:
             return
+        # The household locked once, with its declarant (the score's and the audit's subject).
+        household = (Household.objects.select_for_update(of=("self",))
+                     .select_related("declarant").get(pk=verification.household_id))
         verification.status = Verification.Status.CONCLUDED
         verification.concluded_at = timezone.now()
         verification.by_deadline = by_deadline
         verification.basis += 1
         verification.values, verification.unverified = seal_values(values), unverified
-        score = _score(verification, values)
+        score = _score(verification, values, household=household)
         verification.score_id = score.pk if score else None
-        verification.save()
-        household = Household.objects.select_for_update().get(pk=verification.household_id)
+        verification.save(update_fields=["status", "concluded_at", "by_deadline", "basis",
+                                         "values", "unverified", "score_id"])
         if score is not None and household.status in (S.SUBMITTED, S.VERIFYING):
             _to_verifying(household)
             household_transition(actor=SYSTEM, reference=household.reference, to=S.SCORED,
                                  note="scored after verification" if not by_deadline
                                  else "scored at the verification deadline")
         audit_record(actor=SYSTEM, action="verification_concluded", entity="household",
-                     entity_id=household.reference, subject=household.declarant.idcs,
+                     entity_id=household.reference,
+                     subject=household.declarant.idcs,
                      detail={"version": verification.declaration.version,
                              "basis": verification.basis, "by_deadline": by_deadline,
                              "unverified": unverified, "partners": sorted(found)})
@@ -437,15 +464,17 @@ def _verified(values: Mapping[str, Any]) -> tuple[dict[str, Verified],
     return household, members
 
 
-def _score(verification: Verification, values: Mapping[str, Any]) -> Any:
+def _score(verification: Verification, values: Mapping[str, Any], *,
+           household: Household | None = None) -> Any:
     formula = scoring_selectors.formula_current()
     if formula is None:
         return None
-    household, members = _verified(values)
-    household_row = Household.objects.select_related("declarant").get(
-        pk=verification.household_id)
-    return score_compute(household=household_row, declaration=verification.declaration,
-                         formula_version=formula, verified=household, member_verified=members,
+    verified, members = _verified(values)
+    if household is None:
+        household = Household.objects.select_related("declarant").get(
+            pk=verification.household_id)
+    return score_compute(household=household, declaration=verification.declaration,
+                         formula_version=formula, verified=verified, member_verified=members,
                          basis=verification.basis, unverified=verification.unverified)
 
 
