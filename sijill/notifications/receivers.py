@@ -9,6 +9,9 @@ receiver queues under a key derived from what happened, so a repeat queues nothi
 - complaint_answered → the answer, key "complaint_answer:<complaint>".
 - eligibility_changed → the change, key "eligibility_change:<household>:<program>:<n>"; a repeat
   of the last change of that program (same eligibility) queues nothing.
+- eligibility_changes (the same changes, once per re-decision of a program) → the same notices,
+  queued in batches (`notices_queue_many`); the per-household signals that follow it for those
+  very changes are then skipped without a query.
 
 The cases app is read through apps.get_model, so this app does not import it: a ScoreReview
 (household, requester, decision, decision_note, new_score or score, reference) and a Complaint
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +36,7 @@ from django.utils import timezone, translation
 from sijill.core.events import (
     complaint_answered,
     eligibility_changed,
+    eligibility_changes,
     household_scored,
     review_decided,
 )
@@ -148,6 +153,18 @@ def on_complaint_answered(sender: Any, complaint_id: int, **kwargs: Any) -> Noti
                             key=f"complaint_answer:{complaint_id}")
 
 
+# The changes the batch receiver just queued, per program, in this thread: the per-household
+# signal sent right after it for the same change is skipped (each entry is used once; a new
+# batch of the program forgets the previous one's leftovers).
+_batched = threading.local()
+
+
+def _handled(program_code: str) -> set[tuple[int, bool]]:
+    if not hasattr(_batched, "by_program"):
+        _batched.by_program = {}
+    return _batched.by_program.setdefault(program_code, set())
+
+
 @receiver(eligibility_changed, dispatch_uid="notifications.eligibility_change")
 @_logged
 def on_eligibility_changed(sender: Any, household_id: int, program_code: str, eligible: bool,
@@ -155,6 +172,10 @@ def on_eligibility_changed(sender: Any, household_id: int, program_code: str, el
     from sijill.households.models import Household
     from sijill.notifications.services import notice_queue
 
+    handled = _handled(program_code)
+    if (household_id, bool(eligible)) in handled:
+        handled.discard((household_id, bool(eligible)))
+        return None  # queued a moment ago by the batch receiver (on_eligibility_changes)
     Program = apps.get_model("programs", "Program")
     with transaction.atomic():
         household = (Household.objects.select_for_update(of=("self",))
@@ -175,3 +196,58 @@ def on_eligibility_changed(sender: Any, household_id: int, program_code: str, el
                             context={"program": name, "program_code": program_code,
                                      "eligible": bool(eligible)},
                             key=f"eligibility_change:{household_id}:{program_code}:{count + 1}")
+
+
+BATCH = 1000
+
+
+@receiver(eligibility_changes, dispatch_uid="notifications.eligibility_changes")
+def on_eligibility_changes(sender: Any, program_code: str, changes: list[tuple[int, bool]],
+                           **kwargs: Any) -> int:
+    """The changes of one re-decision, queued in batches of BATCH households: the same notices,
+    keys and rules as `on_eligibility_changed` (a repeat of the last change is dropped; the
+    households are locked so a concurrent change numbers after this one). Returns how many
+    notices were queued."""
+    from sijill.households.models import Household
+    from sijill.notifications.services import NoticeSpec, notices_queue_many
+
+    handled = _handled(program_code)
+    handled.clear()
+    Program = apps.get_model("programs", "Program")
+    program = Program.objects.filter(code=program_code).first()
+    latest: dict[int, bool] = {}
+    for household_id, eligible in changes:  # the last word on each household counts
+        latest[int(household_id)] = bool(eligible)
+    ids = sorted(latest)
+    queued = 0
+    for start in range(0, len(ids), BATCH):
+        part = ids[start:start + BATCH]
+        with transaction.atomic():
+            households = list(Household.objects.select_for_update(of=("self",))
+                              .select_related("declarant", "commune").filter(pk__in=part)
+                              .exclude(status=Household.Status.CANCELLED).order_by("pk"))
+            earlier: dict[int, list[tuple[int, bool]]] = {}
+            for pk, household_id, key, context in (Notification.objects.filter(
+                    kind=Kind.ELIGIBILITY_CHANGE, household_id__in=part,
+                    key__contains=f":{program_code}:")
+                    .values_list("pk", "household_id", "key", "context")):
+                if key.startswith(f"eligibility_change:{household_id}:{program_code}:"):
+                    earlier.setdefault(household_id, []).append(
+                        (pk, bool((context or {}).get("eligible"))))
+            specs = []
+            for household in households:
+                eligible = latest[household.pk]
+                before = sorted(earlier.get(household.pk, []))
+                if before and before[-1][1] == eligible:
+                    continue  # the same change again
+                name = (program.name(household.notice_language) if program
+                        else program_code)
+                specs.append(NoticeSpec(
+                    kind=Kind.ELIGIBILITY_CHANGE, household=household,
+                    context={"program": name, "program_code": program_code,
+                             "eligible": eligible},
+                    key=f"eligibility_change:{household.pk}:{program_code}:{len(before) + 1}"))
+            queued += len(notices_queue_many(notices=specs))
+        done = set(part)
+        handled.update((int(h), bool(e)) for h, e in changes if int(h) in done)
+    return queued

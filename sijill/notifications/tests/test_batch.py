@@ -225,3 +225,43 @@ def test_the_sweeper_enqueues_overdue_sends_in_batches(monkeypatch):
     enqueued.clear()
     assert services.notifications_requeue_overdue(now=_later()) == 3
     assert enqueued == [[n.pk for n in queued]]
+
+
+def _redecided(changes: list[tuple[int, bool]], program_code: str = "amo_tadamon") -> None:
+    """What programs sends after a re-decision: the batch, then one signal per household."""
+    from sijill.core.events import eligibility_changed, eligibility_changes
+
+    eligibility_changes.send_robust(sender=None, program_code=program_code, changes=changes)
+    for household_id, eligible in changes:
+        eligibility_changed.send_robust(sender=None, household_id=household_id,
+                                        program_code=program_code, eligible=eligible)
+
+
+def test_eligibility_changes_in_bulk_are_told_once_per_change_in_batches(
+        outbox, django_capture_on_commit_callbacks):
+    households = [scored_household()[0] for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _redecided([(h.pk, True) for h in households])
+    assert len(callbacks) == 1  # one batch send task for the three notices
+    with django_capture_on_commit_callbacks(execute=True):
+        _redecided([(h.pk, True) for h in households])  # a repeat: nothing new
+        _redecided([(households[0].pk, False)])  # a real change
+    notices = Notification.objects.filter(kind="eligibility_change")
+    assert sorted(notices.values_list("key", flat=True)) == sorted(
+        [f"eligibility_change:{h.pk}:amo_tadamon:1" for h in households]
+        + [f"eligibility_change:{households[0].pk}:amo_tadamon:2"])
+    assert set(notices.values_list("status", flat=True)) == {"sent"}
+    assert len(_lines(outbox)) == 4
+
+
+def test_a_change_told_one_household_at_a_time_is_numbered_after_the_batch_ones(
+        django_capture_on_commit_callbacks):
+    from sijill.core.events import eligibility_changed
+
+    household = scored_household()[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        _redecided([(household.pk, True)])
+        eligibility_changed.send_robust(sender=None, household_id=household.pk,
+                                        program_code="amo_tadamon", eligible=False)
+    assert [n.context["eligible"] for n in Notification.objects.filter(
+        kind="eligibility_change").order_by("id")] == [True, False]
