@@ -7,6 +7,10 @@
     VERIFICATION_BACKOFF       seconds before the 2nd attempt; doubled each time (default 30)
     VERIFICATION_PARTNERS      partner codes asked (default: every connector); () asks none and
                                scores on declared values at once
+    VERIFICATION_CALLS_AT_ONCE partner calls in flight at once in a batch pass over several
+                               households (default 32)
+    VERIFICATION_BATCH_SIZE    households per batch verify task queued by
+                               `verifications_start_pending` (default 20)
     PARTNER_URL                base URL of the partners' gateway (default: the simulator,
                                http://127.0.0.1:8751); PARTNER_URLS maps a code to its own URL
 """
@@ -24,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "VERIFICATION_MAX_ATTEMPTS": 10,
     "VERIFICATION_BACKOFF": 30.0,
     "VERIFICATION_PARTNERS": None,
+    "VERIFICATION_CALLS_AT_ONCE": 32,
+    "VERIFICATION_BATCH_SIZE": 20,
     "PARTNER_URL": "http://127.0.0.1:8751",
     "PARTNER_URLS": {},
 }

@@ -119,9 +119,11 @@ def _schedule_deadline(verification_id: int, at: datetime) -> None:
 # Start
 
 
-def verification_start(*, household_id: int, version: int) -> Verification | None:
+def verification_start(*, household_id: int, version: int,
+                       queue: bool = True) -> Verification | None:
     """A submitted declaration version is to be verified (idempotent: one verification per
-    version). The work runs in the background once this commits."""
+    version). The work runs in the background once this commits (`queue=False`: the caller
+    queues the first pass, e.g. in a batch task; the deadline task is queued all the same)."""
     declaration = (DeclarationVersion.objects.select_related("household")
                    .filter(household_id=household_id, version=version).first())
     if declaration is None:
@@ -140,7 +142,8 @@ def verification_start(*, household_id: int, version: int) -> Verification | Non
                                         status=Verification.Status.RUNNING).exclude(
                 pk=verification.pk).update(status=Verification.Status.SUPERSEDED)
             pk, deadline = verification.pk, verification.deadline
-            transaction.on_commit(lambda: _schedule_process(pk))
+            if queue:
+                transaction.on_commit(lambda: _schedule_process(pk))
             transaction.on_commit(lambda: _schedule_deadline(pk, deadline))
     return verification
 
@@ -194,9 +197,18 @@ def _to_verifying(household: Household) -> None:
                              note="verification with partner bodies")
 
 
-def verification_process(verification_id: int, *, now: datetime | None = None,
-                         workers: int | None = None) -> str:
-    """One pass of a household's verification (the verify task; safe to run twice)."""
+@dataclass
+class _Pass:
+    """A household's pass, read from the database before its partners are asked."""
+
+    verification_id: int
+    household_id: int
+    subject: Subject
+    due: list[PartnerCheck]
+    questions: dict[int, dict[str, Any]]
+
+
+def _pass_prepare(verification_id: int, *, now: datetime) -> _Pass | str:
     verification = (Verification.objects.select_related("declaration", "household")
                     .filter(pk=verification_id).first())
     if verification is None or verification.status == Verification.Status.SUPERSEDED:
@@ -205,22 +217,81 @@ def verification_process(verification_id: int, *, now: datetime | None = None,
         _supersede(verification)
         return "superseded"
     _to_verifying(verification.household)
-    now = now or timezone.now()
+    verification.declaration.household = verification.household
     due = [c for c in verification.checks.filter(status=PartnerCheck.Status.PENDING)
            if c.next_attempt_at is None or c.next_attempt_at <= now]
     subject = subject_of(verification.declaration)
-    if due:
-        questions = {c.pk: CONNECTORS[c.partner].question(subject) for c in due}
+    questions = {c.pk: CONNECTORS[c.partner].question(subject) for c in due}
+    return _Pass(verification.pk, verification.household_id, subject, due, questions)
 
-        def one(check: PartnerCheck) -> Attempt:
-            connector = CONNECTORS[check.partner]
-            return Attempt(check.pk, check.partner, check.attempts + 1, questions[check.pk],
-                           _call(connector, questions[check.pk], subject))
 
-        with ThreadPoolExecutor(max_workers=workers or len(due)) as pool:
-            attempts = list(pool.map(one, due))
-        attempts_record(attempts, household_id=verification.household_id)
-    return verification_advance(verification_id, now=now, subject=subject)
+def _ask(passes: Sequence[_Pass], *, workers: int | None) -> dict[int, list[Attempt]]:
+    """Every due partner of every pass asked at once (HTTP only in the threads)."""
+    calls = [(p, c) for p in passes for c in p.due]
+    out: dict[int, list[Attempt]] = {p.verification_id: [] for p in passes}
+    if not calls:
+        return out
+
+    def one(call: tuple[_Pass, PartnerCheck]) -> Attempt:
+        p, check = call
+        return Attempt(check.pk, check.partner, check.attempts + 1, p.questions[check.pk],
+                       _call(CONNECTORS[check.partner], p.questions[check.pk], p.subject))
+
+    size = workers or min(len(calls), int(conf.get("VERIFICATION_CALLS_AT_ONCE")))
+    with ThreadPoolExecutor(max_workers=max(1, size)) as pool:
+        for (p, _check), attempt in zip(calls, pool.map(one, calls), strict=True):
+            out[p.verification_id].append(attempt)
+    return out
+
+
+def _pass_finish(p: _Pass, attempts: Sequence[Attempt], *, now: datetime) -> str:
+    if attempts:
+        attempts_record(attempts, household_id=p.household_id)
+    return verification_advance(p.verification_id, now=now, subject=p.subject)
+
+
+def verification_process(verification_id: int, *, now: datetime | None = None,
+                         workers: int | None = None) -> str:
+    """One pass of a household's verification (the verify task; safe to run twice)."""
+    now = now or timezone.now()
+    p = _pass_prepare(verification_id, now=now)
+    if isinstance(p, str):
+        return p
+    return _pass_finish(p, _ask([p], workers=workers or len(p.due) or None)[p.verification_id],
+                        now=now)
+
+
+def verifications_process(verification_ids: Iterable[int], *, now: datetime | None = None,
+                          workers: int | None = None) -> dict[int, str]:
+    """One pass over several households at once (the batch verify task; safe to run twice):
+    each household read and moved to "verifying", then the due partners of ALL of them asked
+    together (at most VERIFICATION_CALLS_AT_ONCE calls in flight, or `workers`), then each
+    household's attempts recorded and its verification advanced on its own, exactly as
+    `verification_process` does (same locks, same idempotence, same retries and deadline).
+    A household that fails is logged and left to its next pass or the sweeper; the others go
+    on. Returns each verification's state ("error" for a failure)."""
+    now = now or timezone.now()
+    states: dict[int, str] = {}
+    passes: list[_Pass] = []
+    for pk in dict.fromkeys(verification_ids):
+        try:
+            p = _pass_prepare(pk, now=now)
+        except Exception:
+            log.exception("verification %s: pass not prepared", pk)
+            states[pk] = "error"
+            continue
+        if isinstance(p, str):
+            states[pk] = p
+        else:
+            passes.append(p)
+    asked = _ask(passes, workers=workers)
+    for p in passes:
+        try:
+            states[p.verification_id] = _pass_finish(p, asked[p.verification_id], now=now)
+        except Exception:
+            log.exception("verification %s: pass not finished", p.verification_id)
+            states[p.verification_id] = "error"
+    return states
 
 
 def attempt_record(a: Attempt, *, household_id: int, channel: str = "api") -> bool:
@@ -290,6 +361,7 @@ def verification_advance(verification_id: int, *, now: datetime | None = None,
                     .filter(pk=verification_id).first())
     if verification is None or verification.status == Verification.Status.SUPERSEDED:
         return "gone"
+    verification.declaration.household = verification.household
     checks = list(verification.checks.all())
     pending = [c for c in checks if c.status == PartnerCheck.Status.PENDING]
     running = verification.status == Verification.Status.RUNNING
@@ -387,10 +459,15 @@ def _reason(verification: Verification, first: bool) -> str:
 def _conclude(verification_id: int, *, by_deadline: bool,
               subject: Subject | None = None) -> None:
     with transaction.atomic():
-        verification = (Verification.objects.select_for_update()
-                        .select_related("declaration", "household").get(pk=verification_id))
+        # The verification and its household locked in one read (the household with its
+        # declarant: the score's and the audit's subject).
+        verification = (Verification.objects.select_for_update(of=("self", "household"))
+                        .select_related("declaration", "household__declarant")
+                        .get(pk=verification_id))
         if verification.status == Verification.Status.SUPERSEDED:
             return
+        household = verification.household
+        verification.declaration.household = household
         subject = subject or subject_of(verification.declaration)
         found = _findings(verification, subject)
         # Discrepancies (once per field and member; decisions kept): the ones recorded already
@@ -426,9 +503,6 @@ def _conclude(verification_id: int, *, by_deadline: bool,
         if not first and values == unseal_values(verification.values) and \
                 unverified == verification.unverified:
             return
-        # The household locked once, with its declarant (the score's and the audit's subject).
-        household = (Household.objects.select_for_update(of=("self",))
-                     .select_related("declarant").get(pk=verification.household_id))
         verification.status = Verification.Status.CONCLUDED
         verification.concluded_at = timezone.now()
         verification.by_deadline = by_deadline
@@ -649,15 +723,25 @@ def discrepancy_decide(*, actor: Actor, pk: int | None, decision: str | None,
 
 def verifications_start_pending(*, limit: int | None = None,
                                 statuses: Iterable[str] = (S.SUBMITTED,)) -> int:
-    """Start the verification of households loaded in bulk (no signal was sent for them)."""
+    """Start the verification of households loaded in bulk (no signal was sent for them).
+    Their first passes are queued VERIFICATION_BATCH_SIZE households per batch task
+    (`verify_households_task`: their partners asked together)."""
+    from sijill.verification.tasks import verify_households_task
+
     qs = (Household.objects.filter(status__in=list(statuses), current_version__gt=0)
           .exclude(verifications__declaration__version=models_f_current())
           .order_by("pk").values_list("pk", "current_version"))
-    count = 0
+    started: list[int] = []
     for pk, version in (qs[:limit] if limit else qs):
-        verification_start(household_id=pk, version=version)
-        count += 1
-    return count
+        verification = verification_start(household_id=pk, version=version, queue=False)
+        if verification is not None:
+            started.append(verification.pk)
+    size = max(1, int(conf.get("VERIFICATION_BATCH_SIZE")))
+    for i in range(0, len(started), size):
+        chunk = started[i:i + size]
+        transaction.on_commit(lambda chunk=chunk: verify_households_task.enqueue(
+            verification_ids=chunk))
+    return len(started)
 
 
 def models_f_current() -> Any:
@@ -670,5 +754,6 @@ __all__: Sequence[str] = (
     "Attempt", "ImportReport", "attempt_record", "attempts_record", "batch_import",
     "discrepancy_decide",
     "partners", "subject_of", "verification_advance", "verification_process",
-    "verification_start", "verification_sweep", "verifications_start_pending",
+    "verification_start", "verification_sweep", "verifications_process",
+    "verifications_start_pending",
 )

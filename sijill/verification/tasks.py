@@ -20,6 +20,14 @@ def verify_household_task(*, verification_id: int) -> str:
 
 
 @task()
+def verify_households_task(*, verification_ids: list[int]) -> dict[str, str]:
+    """One pass over several households: the due partners of all of them asked together, each
+    household then recorded and advanced on its own (`services.verifications_process`)."""
+    states = services.verifications_process(verification_ids)
+    return {str(k): v for k, v in states.items()}
+
+
+@task()
 def verification_deadline_task(*, verification_id: int) -> str:
     """At the deadline: score on what was verified, flag the rest (partners keep retrying)."""
     return services.verification_advance(verification_id)
