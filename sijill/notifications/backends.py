@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -90,7 +90,7 @@ class FileBackend(Backend):
 
     @staticmethod
     def _line(message: OutgoingMessage, at: str) -> str:
-        return json.dumps({**asdict(message), "at": at}, ensure_ascii=False) + "\n"
+        return json.dumps({**vars(message), "at": at}, ensure_ascii=False) + "\n"
 
     def send(self, message: OutgoingMessage) -> str:
         self._append(message.channel, [self._line(message, timezone.now().isoformat())])

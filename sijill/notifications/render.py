@@ -38,13 +38,23 @@ class Rendered:
     html: str  # the letter (empty for SMS and e-mail)
 
 
-def _template(kind: str, *names: str) -> Any:
+def _lookup(kind: str, *names: str) -> Any:
     """The first template found: the kind's own, in the order given, then the generic ones."""
     return select_template([f"notifications/{k}/{n}" for k in (kind, "generic") for n in names])
 
 
-def render(*, kind: str, channel: str, language: str, context: dict[str, Any]) -> Rendered:
-    """Render one notice in one language (the templates' {% translate %} strings follow it)."""
+def render(*, kind: str, channel: str, language: str, context: dict[str, Any],
+           templates: dict[Any, Any] | None = None) -> Rendered:
+    """Render one notice in one language (the templates' {% translate %} strings follow it).
+    `templates`: a dict the caller keeps for a batch, so each template is looked up once."""
+    if templates is not None:
+        def _template(kind: str, *names: str) -> Any:
+            found = templates.get((kind, names))
+            if found is None:
+                found = templates[(kind, names)] = _lookup(kind, *names)
+            return found
+    else:
+        _template = _lookup
     with translation.override(language):
         ctx = {"today": timezone.localdate(), "language": language,
                "direction": "rtl" if language == "ar" else "ltr", **context}

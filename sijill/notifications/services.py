@@ -206,7 +206,8 @@ class NoticeSpec:
     language: str | None = None
 
 
-def _build(spec: NoticeSpec, *, actor: Actor, now: datetime) -> Notification:
+def _build(spec: NoticeSpec, *, actor: Actor, now: datetime,
+           templates: dict[Any, Any] | None = None) -> Notification:
     """The unsaved outbox row of one notice: recipient, channel, language, rendered text."""
     if spec.kind not in Kind.values or spec.kind == Kind.ONE_TIME_CODE:
         raise ValueError(f"unknown notice kind {spec.kind!r} (codes: one_time_code_send)")
@@ -223,7 +224,7 @@ def _build(spec: NoticeSpec, *, actor: Actor, now: datetime) -> Notification:
     base = {"reference": reference, "recipient_name": _name(person, lang), "address": address,
             "address_lines": _lines(address)}
     shown = render(kind=spec.kind, channel=chosen, language=lang,
-                   context={**base, **spec.context})
+                   context={**base, **spec.context}, templates=templates)
     return Notification(
         key=spec.key, kind=spec.kind, channel=chosen, household=household, person=person,
         reference=reference, recipient=recipient, recipient_name=base["recipient_name"],
@@ -265,6 +266,7 @@ def notices_queue_many(*, notices: Sequence[NoticeSpec], actor: Actor = SYSTEM,
                   .values_list("memberships__person", "notice_language")) if alone else {}
     default = settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in LANGUAGES else "ar"
     queued: list[Notification] = []
+    templates: dict[Any, Any] = {}  # looked up once per kind and channel in this batch
     with transaction.atomic():
         for start in range(0, len(notices), chunk):
             part = notices[start:start + chunk]
@@ -280,7 +282,7 @@ def notices_queue_many(*, notices: Sequence[NoticeSpec], actor: Actor = SYSTEM,
                 elif spec.person is not None and not spec.language:
                     spec = replace(spec, language=spoken.get(spec.person.pk) or default)
                 try:
-                    rows[spec.key] = _build(spec, actor=actor, now=now)
+                    rows[spec.key] = _build(spec, actor=actor, now=now, templates=templates)
                 except ValueError as exc:
                     if spec.kind not in Kind.values or spec.kind == Kind.ONE_TIME_CODE:
                         raise
@@ -323,6 +325,14 @@ def _column_writers() -> list[tuple[str, Any]]:
         if isinstance(field, plain) and not isinstance(field, (models.UUIDField,
                                                                models.JSONField)):
             writers.append((field.column, operator.attrgetter(field.attname)))
+        elif isinstance(field, models.DateTimeField):
+            writers.append((field.column, lambda row, name=field.attname: (
+                None if (value := getattr(row, name)) is None
+                else connection.ops.adapt_datetimefield_value(value))))
+        elif isinstance(field, models.UUIDField):
+            native = connection.features.has_native_uuid_field
+            writers.append((field.column, lambda row, name=field.attname, native=native: (
+                getattr(row, name) if native else getattr(row, name).hex)))
         else:
             writers.append((field.column, lambda row, f=field: f.get_db_prep_save(
                 getattr(row, f.attname), connection)))
