@@ -12,8 +12,17 @@ postal letters rendered per second, each against a baseline measured in the same
   PDF per batch, batch recorded). Baseline: a bare WeasyPrint render of one static letter page
   (the same HTML every time), one PDF per page.
 
-Runs on a throw-away SQLite database in a temporary directory (its own var/ and outbox).
-Usage: bench/bench_notifications.py [--notices 400] [--letters 40]
+- notices in batches: `notices_queue_many` (the same rows, audit entries, keys; one INSERT, one
+  audit append and one batch send task per SEND_BATCH_MAX notices), then
+  `notifications_send_many` per batch (one claim, one write to the file, one UPDATE), what the
+  worker's `send_notifications_task` runs. Compared with the one-by-one figure of the same run.
+
+Runs on a throw-away SQLite database in a temporary directory (its own var/ and outbox), or with
+--postgres on a throw-away PostgreSQL database of its own on BENCH_DATABASE_URL's server (the
+production database: there each transaction of the one-by-one path is a commit and each query
+a round trip).
+Usage: bench/bench_notifications.py [--notices 400] [--batch-notices 5000] [--letters 40]
+       [--postgres]
 """
 
 from __future__ import annotations
@@ -27,12 +36,13 @@ from pathlib import Path
 from common import report
 
 DEFAULT_NOTICES = 400
+DEFAULT_BATCH_NOTICES = 5000
 DEFAULT_LETTERS = 40
 
 
-def _setup(var: Path) -> None:
+def _setup(var: Path, postgres: str = "") -> None:
     os.environ["SIJILL_VAR_DIR"] = str(var)
-    os.environ["DATABASE_URL"] = f"sqlite:///{var / 'bench.sqlite3'}"
+    os.environ["DATABASE_URL"] = postgres or f"sqlite:///{var / 'bench.sqlite3'}"
     os.environ["LOG_LEVEL"] = "ERROR"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sijill.settings")
     import django
@@ -57,7 +67,7 @@ def _households(n: int, *, phone: bool) -> list:
     return out
 
 
-def bench_notices(count: int) -> None:
+def bench_notices(count: int) -> tuple[float, float]:
     from django.db import transaction
 
     from sijill.notifications import conf
@@ -95,8 +105,53 @@ def bench_notices(count: int) -> None:
             out.flush()
             fcntl.flock(out, fcntl.LOCK_UN)
     base = len(lines) / (time.perf_counter() - start)
-    report("notices queued, rendered and sent (file backend)", f"{rate:,.0f}/s over {count}",
+    report("notices queued, rendered and sent one by one (file backend)",
+           f"{rate:,.0f}/s over {count}",
            f"bare append of the same lines: {base:,.0f}/s, ratio {rate / base:.4f}")
+    return rate, base
+
+
+def bench_notices_batch(count: int, single_rate: float, base: float) -> None:
+    """The batch path on the same households: `notices_queue_many` in the caller's transaction
+    (one INSERT per SEND_BATCH_MAX rows, one audit append, one batch task enqueued per
+    SEND_BATCH_MAX on commit), then `notifications_send_many` per batch, what the worker's
+    `send_notifications_task` runs (one claim, one file write, one UPDATE)."""
+    from django.db import transaction
+
+    from sijill.households.models import Household
+    from sijill.notifications import conf
+    from sijill.notifications.models import Notification
+    from sijill.notifications.services import (
+        NoticeSpec,
+        notices_queue_many,
+        notifications_send_many,
+    )
+
+    households = list(Household.objects.order_by("pk")[:20])
+    context = {"index": "9.2741", "review_until": "28/01/2027"}
+    chunk = conf.get("SEND_BATCH_MAX")
+
+    def run(prefix: str, n: int) -> None:
+        specs = [NoticeSpec(kind="index_notice", household=households[i % 20],
+                            key=f"{prefix}{i}", context=context) for i in range(n)]
+        with transaction.atomic():
+            queued = notices_queue_many(notices=specs)
+        ids = [q.pk for q in queued]
+        for start in range(0, len(ids), chunk):
+            notifications_send_many(notification_ids=ids[start:start + chunk])
+
+    run("bwarm", 100)
+    start = time.perf_counter()
+    run("b", count)
+    seconds = time.perf_counter() - start
+    sent = Notification.objects.filter(key__startswith="b", status="sent").exclude(
+        key__startswith="bwarm").count()
+    assert sent == count, f"{sent} of {count} sent"
+    rate = count / seconds
+    report(f"notices queued, rendered and sent in batches of {chunk} (file backend)",
+           f"{rate:,.0f}/s over {count}",
+           f"one by one in this run: {single_rate:,.0f}/s, {rate / single_rate:.1f}x; "
+           f"bare append: {base:,.0f}/s, ratio {rate / base:.4f}")
 
 
 def bench_render(count: int) -> None:
@@ -157,13 +212,49 @@ def bench_letters(count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--notices", type=int, default=DEFAULT_NOTICES)
+    parser.add_argument("--batch-notices", type=int, default=DEFAULT_BATCH_NOTICES)
     parser.add_argument("--letters", type=int, default=DEFAULT_LETTERS)
+    parser.add_argument("--postgres", action="store_true",
+                        help="run on a throw-away PostgreSQL database (BENCH_DATABASE_URL's "
+                             "server) instead of SQLite")
     args, _unknown = parser.parse_known_args()
     with tempfile.TemporaryDirectory(prefix="sijill-bench-notifications-") as var:
-        _setup(Path(var))
-        bench_render(args.notices * 5)
-        bench_notices(args.notices)
-        bench_letters(args.letters)
+        url = _fresh_postgres() if args.postgres else ""
+        try:
+            _setup(Path(var), url)
+            if url:
+                print("on PostgreSQL (a throw-away database)")
+            bench_render(args.notices * 5)
+            rate, base = bench_notices(args.notices)
+            bench_notices_batch(args.batch_notices, rate, base)
+            if args.letters:
+                bench_letters(args.letters)
+        finally:
+            if url:
+                from django.db import connections
+
+                connections.close_all()
+                _drop_postgres(url)
+
+
+def _fresh_postgres() -> str:
+    """A database of this bench's own (not the shared bench database other benches empty)."""
+    import psycopg
+    from common import BENCH_DB
+
+    server = BENCH_DB.rsplit("/", 1)[0]
+    name = f"sijill_bench_notifications_{os.getpid()}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
+def _drop_postgres(url: str) -> None:
+    import psycopg
+
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
