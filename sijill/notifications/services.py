@@ -276,6 +276,8 @@ def notices_queue_many(*, notices: Sequence[NoticeSpec], actor: Actor = SYSTEM,
             for spec in part:
                 if spec.key in taken or spec.key in rows:
                     continue
+                if spec.language and spec.language not in LANGUAGES:
+                    raise ValueError(f"unknown language {spec.language!r}")
                 if spec.household is not None:
                     spec = replace(spec, household=households.get(spec.household.pk,
                                                                   spec.household))
@@ -299,6 +301,7 @@ def notices_queue_many(*, notices: Sequence[NoticeSpec], actor: Actor = SYSTEM,
                 found = mine.get(str(row.idempotency_key))
                 if found is not None:
                     row.pk = found[0]
+                    row._state.adding, row._state.db = False, connection.alias
                     part_queued.append(row)
             audit_record_many(actor=actor, items=[
                 AuditItem(action="notify", entity="notification", entity_id=n.pk,
