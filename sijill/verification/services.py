@@ -560,8 +560,8 @@ def _score(verification: Verification, values: Mapping[str, Any], *,
 def verification_sweep(*, now: datetime | None = None, inline: bool = False,
                        stale_seconds: float | None = None) -> int:
     """Advance every verification whose deadline passed, and run (inline) or queue a pass of
-    every verification with a partner attempt due or a first attempt never made. Returns the
-    verifications touched.
+    every verification with a partner attempt due or a first attempt never made (several late
+    ones: batch tasks of VERIFICATION_BATCH_SIZE). Returns the verifications touched.
 
     On a backend that defers tasks the passes and deadlines are already queued: the sweeper only
     picks up what is late by `stale_seconds` (default 10 minutes: the work of a task lost with a
@@ -582,11 +582,18 @@ def verification_sweep(*, now: datetime | None = None, inline: bool = False,
         .filter(Q(next_attempt_at__lte=late)
                 | Q(next_attempt_at__isnull=True, verification__started_at__lte=late))
         .values_list("verification_id", flat=True).distinct())
-    for pk in sorted(touched):
-        if inline:
+    late_ids = sorted(touched)
+    if inline:
+        for pk in late_ids:
             verification_process(pk, now=now)
-        else:
-            _schedule_process(pk)
+    elif len(late_ids) == 1:
+        _schedule_process(late_ids[0])
+    else:  # many late (a worker down for a while): their partners asked together
+        from sijill.verification.tasks import verify_households_task
+
+        size = max(1, int(conf.get("VERIFICATION_BATCH_SIZE")))
+        for i in range(0, len(late_ids), size):
+            verify_households_task.enqueue(verification_ids=late_ids[i:i + size])
     return len(touched)
 
 

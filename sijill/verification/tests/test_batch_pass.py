@@ -108,3 +108,20 @@ def test_one_household_is_verified_in_fewer_than_seventy_queries(
     with CaptureQueriesContext(connection) as queries:
         assert services.verification_process(verification.pk) == "concluded"
     assert len(queries.captured_queries) < 70
+
+
+def test_the_sweeper_queues_many_late_verifications_in_batch_tasks(
+        simulator, records, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    settings.SIJILL = {**settings.SIJILL, "VERIFICATION_BATCH_SIZE": 2}
+    verifications = _households(records, 3)
+    later = timezone.now() + timedelta(minutes=11)  # their first attempts never made
+    assert services.verification_sweep(now=later) == 3
+    batches = DBTaskResult.objects.filter(task_path__endswith="verify_households_task")
+    queued = sorted(pk for b in batches for pk in b.args_kwargs["kwargs"]["verification_ids"])
+    assert queued == sorted(v.pk for v in verifications)
+    assert batches.count() == 2
