@@ -525,7 +525,7 @@ def _claim_many(*, now: datetime, ids: Sequence[int] | None = None,
             rows = Notification.objects.filter(pk__in=list(ids))
         else:
             rows = Notification.objects.exclude(channel=Channel.LETTER).filter(_due_q(now))
-        rows = rows.order_by("pk")
+        rows = rows.order_by("pk").defer("html", "context")  # not needed to send
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
         rows = list(rows[:limit] if ids is None else rows)
