@@ -343,22 +343,20 @@ def _column_writers() -> list[tuple[str, Any]]:
 
 
 def _insert_ignoring_conflicts(rows: list[Notification]) -> None:
-    """INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING: a key already in the outbox (or
-    being queued by a concurrent transaction, which PostgreSQL waits for) is skipped. Written by
-    hand: the ORM's bulk_create spends more time preparing the statement than the database
-    takes to run it."""
+    """INSERT ... ON CONFLICT DO NOTHING for every row, in one `executemany` (pipelined by
+    psycopg on PostgreSQL, a loop in C on SQLite): a key already in the outbox (or being queued
+    by a concurrent transaction, which PostgreSQL waits for) is skipped. Written by hand: the
+    ORM's bulk_create spends more time preparing the statement than the database takes to run
+    it, and on PostgreSQL one statement of 500 rows (14,000 parameters) costs more than 500
+    pipelined single-row ones (measured)."""
     writers = _column_writers()
     table = connection.ops.quote_name(Notification._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(column) for column, _ in writers)
-    one = "(" + ", ".join(["%s"] * len(writers)) + ")"
-    per_statement = max(1, min(500, (connection.features.max_query_params or 10**6)
-                               // len(writers)))
+    values = ", ".join(["%s"] * len(writers))
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            part = rows[start:start + per_statement]
-            params = [write(row) for row in part for _column, write in writers]
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
-                           f"{', '.join([one] * len(part))} ON CONFLICT DO NOTHING", params)
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({values}) "  # noqa: S608
+                           "ON CONFLICT DO NOTHING",
+                           [[write(row) for _column, write in writers] for row in rows])
 
 
 def _schedule_many(ids: list[int]) -> None:
