@@ -29,8 +29,17 @@ def _on_score(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
         _enqueue_households([instance.household_id], "score")
 
 
+# Steps of processing inside the registry (submitted → verifying → scored → notified): the
+# household stays in the population programs decide over, and its data is unchanged, so they
+# change no decision. A new score re-decides through its own post_save.
+_STEPS_INSIDE_REGISTRY = frozenset({"status_verifying", "status_scored", "status_notified"})
+
+
 @receiver(household_changed, dispatch_uid="programs.decide_on_household_change")
-def _on_household_changed(sender: Any, household_id: int, **kwargs: Any) -> None:
+def _on_household_changed(sender: Any, household_id: int, reason: str = "",
+                          **kwargs: Any) -> None:
+    if reason in _STEPS_INSIDE_REGISTRY:
+        return
     _enqueue_households([household_id], "data")
 
 

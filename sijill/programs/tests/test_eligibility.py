@@ -279,3 +279,25 @@ def test_a_full_re_decision_with_nothing_changed_is_skipped_and_a_new_score_is_n
     assert again["asd"].changes == [(households[1].pk, True)]
     assert current(updated, households[1]).eligible
     assert not any(o.skipped for o in eligibility.redecide_all(recheck=True))
+
+
+def test_processing_steps_queue_no_re_decision_but_leaving_the_registry_does(
+        monkeypatch, django_capture_on_commit_callbacks):
+    from sijill.programs import receivers
+
+    household = family()
+    score(household, 9.0)
+    queued: list[str] = []
+    monkeypatch.setattr(receivers, "_enqueue_households",
+                        lambda ids, reason: queued.append(reason))
+    household.refresh_from_db()
+    steps = {"submitted": ["verifying", "scored", "notified"],
+             "verifying": ["scored", "notified"], "scored": ["notified"]}
+    assert household.status in steps, household.status
+    for to in steps[household.status]:
+        with django_capture_on_commit_callbacks(execute=True):
+            household_transition(actor=SYSTEM, reference=household.reference, to=to)
+    assert queued == []
+    with django_capture_on_commit_callbacks(execute=True):
+        household_transition(actor=SYSTEM, reference=household.reference, to="cancelled")
+    assert queued == ["data"]
