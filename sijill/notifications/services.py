@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from sijill.accounts.actors import SYSTEM, Actor
 from sijill.audit.services import AuditItem, audit_record, audit_record_many
+from sijill.core import retry
 from sijill.households.models import Household
 from sijill.notifications import conf
 from sijill.notifications.backends import (
@@ -397,7 +398,7 @@ def one_time_code_send(*, person: Person, code: str, purpose: str,
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=conf.get("BACKOFF_SECONDS") * 2 ** max(0, attempts - 1))
+    return retry.backoff(attempts, base=conf.get("BACKOFF_SECONDS"))
 
 
 def _message(n: Notification) -> OutgoingMessage:
@@ -414,17 +415,14 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
     lease = timedelta(seconds=conf.get("SENDING_LEASE_SECONDS"))
     with transaction.atomic():
         n = Notification.objects.select_for_update().filter(pk=notification_id).first()
-        if n is None or n.channel == Channel.LETTER:
+        if n is None:
             return None
-        if n.status == Status.SENDING and n.last_attempt_at and n.last_attempt_at > now - lease:
-            return None
-        if n.status not in (Status.QUEUED, Status.SENDING):
-            return None
-        if n.status == Status.QUEUED and n.next_attempt_at and n.next_attempt_at > now:
-            return None
-        if n.expires_at and n.expires_at <= now:
+        verdict = _claimable(n, now, lease)
+        if verdict is None:
             n.status, n.secret_body, n.next_attempt_at = Status.EXPIRED, "", None
             n.save(update_fields=["status", "secret_body", "next_attempt_at"])
+            return None
+        if not verdict:
             return None
         n.status, n.last_attempt_at, n.next_attempt_at = Status.SENDING, now, None
         n.attempts += 1
@@ -495,7 +493,8 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
 
 
 def _claimable(n: Notification, now: datetime, lease: timedelta) -> bool | None:
-    """True to claim, False to leave, None to expire (the rules of `_claim`)."""
+    """True to claim, False to leave, None to expire: the rules of `_claim` and `_claim_many`
+    (not a letter, not held under a fresh lease, queued or sending, due, not expired)."""
     if n.channel == Channel.LETTER:
         return False
     if n.status == Status.SENDING and n.last_attempt_at and n.last_attempt_at > now - lease:
