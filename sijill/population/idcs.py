@@ -93,6 +93,15 @@ def _random_first_digits(rows: int) -> np.ndarray:
     return out[:rows]
 
 
+def _check_digits(body: np.ndarray) -> np.ndarray:
+    """The Verhoeff check digit of each row of 9 digits: inv[fold d(c, p(i+1 mod 8, digit))]
+    from the right."""
+    check = np.zeros(body.shape[0], dtype=np.int8)
+    for i in range(9):
+        check = _D[check, _P[(i + 1) % 8, body[:, 8 - i]]]
+    return _INV[check]
+
+
 def generate_many(count: int) -> list[str]:
     """`count` readable IDCS at once (vectorised; same rules as `generate`, maybe repeats)."""
     result: list[str] = []
@@ -100,11 +109,7 @@ def generate_many(count: int) -> list[str]:
         n = int((count - len(result)) * 1.4) + 8
         body = _random_digits(n, 9)
         body[:, 0] = _random_first_digits(n)
-        # Verhoeff check digit: c = inv[ fold d(c, p(i+1 mod 8, digit)) ] from the right.
-        check = np.zeros(n, dtype=np.int8)
-        for i in range(9):
-            check = _D[check, _P[(i + 1) % 8, body[:, 8 - i]]]
-        digits = np.concatenate([body, _INV[check][:, None]], axis=1)
+        digits = np.concatenate([body, _check_digits(body)[:, None]], axis=1)
         first, second, third = digits[:, :-2], digits[:, 1:-1], digits[:, 2:]
         step1, step2 = second - first, third - second
         bad_run = ((first == second) & (second == third)) | (
