@@ -28,6 +28,7 @@ from typing import Any
 
 import polars as pl
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -736,7 +737,7 @@ def verifications_start_pending(*, limit: int | None = None,
     from sijill.verification.tasks import verify_households_task
 
     qs = (Household.objects.filter(status__in=list(statuses), current_version__gt=0)
-          .exclude(verifications__declaration__version=models_f_current())
+          .exclude(verifications__declaration__version=F("current_version"))
           .order_by("pk").values_list("pk", "current_version"))
     started: list[int] = []
     for pk, version in (qs[:limit] if limit else qs):
@@ -749,12 +750,6 @@ def verifications_start_pending(*, limit: int | None = None,
         transaction.on_commit(lambda chunk=chunk: verify_households_task.enqueue(
             verification_ids=chunk))
     return len(started)
-
-
-def models_f_current() -> Any:
-    from django.db.models import F
-
-    return F("current_version")
 
 
 __all__: Sequence[str] = (
