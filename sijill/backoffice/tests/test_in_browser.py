@@ -5,41 +5,29 @@ duplicate before any IDCS is issued; the pages run under the strict content secu
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
+
+from sijill.testing.browser import CHROMIUM, artefacts_dir, chromium_page, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTEFACTS = Path(django_settings.BASE_DIR) / "var" / "artefacts" / "backoffice"
+ARTEFACTS = artefacts_dir("backoffice")
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture
 def page(monkeypatch: Any) -> Any:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(locale="ar-MA", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.csp_violations = []  # type: ignore[attr-defined]
-        page.on("console", lambda m: "Content Security Policy" in m.text
-                and page.csp_violations.append(m.text))  # type: ignore[attr-defined]
+    with chromium_page(viewport={"width": 1280, "height": 900}) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+    screenshot(page, ARTEFACTS, name)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
