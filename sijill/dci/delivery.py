@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from sijill.core import retry
 from sijill.dci.models import DciDelivery, DciPartner, DciSubscription, DciTransaction
 
 MAX_ATTEMPTS = 8
@@ -30,7 +31,7 @@ TIMEOUT_SECONDS = 10
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=BACKOFF_SECONDS * 2 ** max(0, attempts - 1))
+    return retry.backoff(attempts, base=BACKOFF_SECONDS)
 
 
 def queue(*, partner: DciPartner, action: str, url: str, message: dict[str, Any],

@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from sijill.core import retry
 from sijill.households.models import Household
 from sijill.programs.models import Program, Subscription, WebhookDelivery
 
@@ -56,7 +57,7 @@ def verify(secret: str, timestamp: int, body: bytes, signature: str) -> bool:
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=BACKOFF_SECONDS * 2 ** max(0, attempts - 1))
+    return retry.backoff(attempts, base=BACKOFF_SECONDS)
 
 
 def _schedule(delivery: WebhookDelivery) -> None:

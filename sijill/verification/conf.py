@@ -22,6 +22,8 @@ from typing import Any
 
 from django.conf import settings
 
+from sijill.core import retry
+
 DEFAULTS: dict[str, Any] = {
     "VERIFICATION_DEADLINE": 3 * 24 * 3600,
     "VERIFICATION_TIMEOUT": 5.0,
@@ -45,8 +47,7 @@ def deadline() -> timedelta:
 
 def backoff(attempts: int) -> timedelta:
     """Wait after the `attempts`-th failed attempt: BACKOFF × 2^(attempts − 1), at most 6 h."""
-    seconds = float(get("VERIFICATION_BACKOFF")) * 2 ** max(0, attempts - 1)
-    return timedelta(seconds=min(seconds, 6 * 3600))
+    return retry.backoff(attempts, base=float(get("VERIFICATION_BACKOFF")), cap=6 * 3600)
 
 
 def partner_url(code: str) -> str:
