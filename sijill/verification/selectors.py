@@ -24,18 +24,20 @@ from sijill.verification.sealed import unseal_values
 def verified_bases(declaration_ids: Sequence[int]) -> Mapping[int, VerifiedBasis]:
     """The provider scoring calls (scoring.verified): the current verified values of every
     concluded verification of these declaration versions."""
-    out: dict[int, VerifiedBasis] = {}
     rows = (Verification.objects.filter(declaration_id__in=list(declaration_ids), basis__gte=1)
             .values_list("declaration_id", "basis", "values", "unverified"))
-    for declaration_id, basis, sealed, unverified in rows:
-        values = unseal_values(sealed)
-        household = {f: Verified(value=v, source=p)
-                     for f, (v, p) in (values.get("household") or {}).items()}
-        members = {i: {f: Verified(value=v, source=p) for f, (v, p) in fields.items()}
-                   for i, fields in (values.get("members") or {}).items()}
-        out[declaration_id] = VerifiedBasis(basis=basis, household=household, members=members,
-                                            unverified=tuple(unverified))
-    return out
+    return {declaration_id: basis_of(basis, unseal_values(sealed), unverified)
+            for declaration_id, basis, sealed, unverified in rows}
+
+
+def basis_of(basis: int, values: Mapping[str, Any], unverified: Sequence[str]) -> VerifiedBasis:
+    """A verification's (unsealed) values as scoring takes them."""
+    household = {f: Verified(value=v, source=p)
+                 for f, (v, p) in (values.get("household") or {}).items()}
+    members = {i: {f: Verified(value=v, source=p) for f, (v, p) in fields.items()}
+               for i, fields in (values.get("members") or {}).items()}
+    return VerifiedBasis(basis=basis, household=household, members=members,
+                         unverified=tuple(unverified))
 
 
 def visible_to(actor: Actor, household: Household) -> bool:

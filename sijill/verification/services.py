@@ -42,8 +42,7 @@ from sijill.households.models import DeclarationVersion, Household
 from sijill.households.services import household_transition
 from sijill.population.validation import age_on
 from sijill.scoring import selectors as scoring_selectors
-from sijill.scoring.engine import Verified
-from sijill.scoring.services import score_compute
+from sijill.scoring.services import score_compute_verified
 from sijill.verification import conf, rules
 from sijill.verification.connectors import (
     CONNECTORS,
@@ -56,7 +55,7 @@ from sijill.verification.connectors import (
 )
 from sijill.verification.models import Discrepancy, Evidence, PartnerCheck, Verification
 from sijill.verification.sealed import seal, seal_values, unseal_values
-from sijill.verification.selectors import visible_to
+from sijill.verification.selectors import basis_of, visible_to
 
 log = logging.getLogger(__name__)
 S = Household.Status
@@ -531,26 +530,14 @@ def _conclude(verification_id: int, *, by_deadline: bool,
                 sender=Verification, household_id=hid, score_id=sid, reason=reason))
 
 
-def _verified(values: Mapping[str, Any]) -> tuple[dict[str, Verified],
-                                                  dict[str, dict[str, Verified]]]:
-    household = {f: Verified(value=v, source=p) for f, (v, p) in values["household"].items()}
-    members = {i: {f: Verified(value=v, source=p) for f, (v, p) in fields.items()}
-               for i, fields in values["members"].items()}
-    return household, members
-
-
 def _score(verification: Verification, values: Mapping[str, Any], *,
-           household: Household | None = None) -> Any:
+           household: Household) -> Any:
     formula = scoring_selectors.formula_current()
     if formula is None:
         return None
-    verified, members = _verified(values)
-    if household is None:
-        household = Household.objects.select_related("declarant").get(
-            pk=verification.household_id)
-    return score_compute(household=household, declaration=verification.declaration,
-                         formula_version=formula, verified=verified, member_verified=members,
-                         basis=verification.basis, unverified=verification.unverified)
+    return score_compute_verified(
+        household=household, declaration=verification.declaration, formula_version=formula,
+        found=basis_of(verification.basis, values, verification.unverified))
 
 
 # ---------------------------------------------------------------------------------------------
