@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from sijill.accounts.roles import Perm
-from sijill.audit.services import audit_record
+from sijill.audit.services import AuditItem, audit_record, audit_record_many
 from sijill.backoffice import charts
 from sijill.backoffice.access import staff_page
 from sijill.backoffice.forms import (
@@ -160,12 +159,11 @@ def held_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 messages.success(request, _("Decision recorded."))
             return redirect("backoffice:held_list")
     if request.method == "GET" and candidates:
-        with transaction.atomic():  # showing the candidates is a read of their personal data
-            for c in candidates:
-                audit_record(actor=actor, action="read", entity="person",
-                             entity_id=c["person"].idcs, subject=c["person"].idcs,
-                             purpose="probable duplicate check",
-                             detail={"held_enrolment": held.reference})
+        # Showing the candidates is a read of their personal data: one append for all.
+        audit_record_many(actor=actor, items=[
+            AuditItem(action="read", entity="person", entity_id=c["person"].idcs,
+                      subject=c["person"].idcs, purpose="probable duplicate check",
+                      detail={"held_enrolment": held.reference}) for c in candidates])
     return render(request, "backoffice/held_detail.html",
                   {"held": held, "payload": held.payload, "candidates": candidates,
                    "form": form})
@@ -329,11 +327,10 @@ def cluster_detail(request: HttpRequest, cluster_id: int) -> HttpResponse:
                 messages.success(request, _("Decision recorded."))
                 return redirect("backoffice:cluster_list")
     else:
-        with transaction.atomic():
-            for m in members:
-                audit_record(actor=actor, action="read", entity="person",
-                             entity_id=m.person.idcs, subject=m.person.idcs,
-                             purpose="duplicate review", detail={"cluster": cluster.pk})
+        audit_record_many(actor=actor, items=[
+            AuditItem(action="read", entity="person", entity_id=m.person.idcs,
+                      subject=m.person.idcs, purpose="duplicate review",
+                      detail={"cluster": cluster.pk}) for m in members])
     in_household = dedup_services.persons_in_household([m.person_id for m in members])
     return render(request, "backoffice/cluster_detail.html",
                   {"cluster": cluster, "members": members, "in_household": in_household,
