@@ -152,36 +152,18 @@ def notice_queue(*, kind: str, household: Household | None = None, person: Perso
     existing = Notification.objects.filter(key=key).first()
     if existing is not None:
         return existing
-    if household is not None and person is None:
-        person = household.declarant
-    lang = language or _language_of(household, person)
-    if lang not in LANGUAGES:
-        raise ValueError(f"unknown language {lang!r}")
-    chosen = _pick_channel(channel, person, household, email)
-    recipient = _recipient(chosen, person, household, email, lang)
-    reference = household.reference if household is not None else ""
-    address = _postal_address(household, lang)
-    base = {"reference": reference, "recipient_name": _name(person, lang), "address": address,
-            "address_lines": _lines(address)}
-    shown = render(kind=kind, channel=chosen, language=lang, context={**base, **context})
-    secret = ""
-    if _secret_context:
-        secret = render(kind=kind, channel=chosen, language=lang,
-                        context={**base, **context, **_secret_context}).body
-    now = timezone.now()
-    notification = Notification(
-        key=key, kind=kind, channel=chosen, household=household, person=person,
-        reference=reference, recipient=recipient, recipient_name=base["recipient_name"],
-        language=lang, subject=shown.subject, body=shown.body, html=shown.html,
-        secret_body=secret, context=context, created_by=actor.label,
-        expires_at=(now + timedelta(seconds=conf.get("SECRET_TTL_SECONDS"))) if secret else None)
+    notification = _build(
+        NoticeSpec(kind=kind, key=key, context=context, household=household, person=person,
+                   channel=channel, email=email, language=language),
+        actor=actor, now=timezone.now(), secret_context=_secret_context)
+    person = notification.person
     try:
         with transaction.atomic():
             notification.save()
             audit_record(actor=actor, action="notify", entity="notification",
                          entity_id=notification.pk, subject=person.idcs if person else "",
-                         detail={"key": key, "kind": kind, "channel": chosen,
-                                 "household": reference})
+                         detail={"key": key, "kind": kind, "channel": notification.channel,
+                                 "household": notification.reference})
     except IntegrityError:
         # A concurrent caller queued the same key first: theirs is the notice.
         existing = Notification.objects.filter(key=key).first()
@@ -208,10 +190,10 @@ class NoticeSpec:
 
 
 def _build(spec: NoticeSpec, *, actor: Actor, now: datetime,
-           templates: dict[Any, Any] | None = None) -> Notification:
-    """The unsaved outbox row of one notice: recipient, channel, language, rendered text."""
-    if spec.kind not in Kind.values or spec.kind == Kind.ONE_TIME_CODE:
-        raise ValueError(f"unknown notice kind {spec.kind!r} (codes: one_time_code_send)")
+           templates: dict[Any, Any] | None = None,
+           secret_context: dict[str, Any] | None = None) -> Notification:
+    """The unsaved outbox row of one notice: recipient, channel, language, rendered text (and,
+    with `secret_context`, the clear text kept in `secret_body` until sent or expired)."""
     household, person = spec.household, spec.person
     if household is not None and person is None:
         person = household.declarant
@@ -226,11 +208,16 @@ def _build(spec: NoticeSpec, *, actor: Actor, now: datetime,
             "address_lines": _lines(address)}
     shown = render(kind=spec.kind, channel=chosen, language=lang,
                    context={**base, **spec.context}, templates=templates)
+    secret = ""
+    if secret_context:
+        secret = render(kind=spec.kind, channel=chosen, language=lang, templates=templates,
+                        context={**base, **spec.context, **secret_context}).body
     return Notification(
         key=spec.key, kind=spec.kind, channel=chosen, household=household, person=person,
         reference=reference, recipient=recipient, recipient_name=base["recipient_name"],
         language=lang, subject=shown.subject, body=shown.body, html=shown.html,
-        context=spec.context, created_by=actor.label, created_at=now)
+        secret_body=secret, context=spec.context, created_by=actor.label, created_at=now,
+        expires_at=(now + timedelta(seconds=conf.get("SECRET_TTL_SECONDS"))) if secret else None)
 
 
 def notices_queue_many(*, notices: Sequence[NoticeSpec], actor: Actor = SYSTEM,
@@ -277,6 +264,9 @@ def notices_queue_many(*, notices: Sequence[NoticeSpec], actor: Actor = SYSTEM,
             for spec in part:
                 if spec.key in taken or spec.key in rows:
                     continue
+                if spec.kind not in Kind.values or spec.kind == Kind.ONE_TIME_CODE:
+                    raise ValueError(f"unknown notice kind {spec.kind!r} "
+                                     "(codes: one_time_code_send)")
                 if spec.language and spec.language not in LANGUAGES:
                     raise ValueError(f"unknown language {spec.language!r}")
                 if spec.household is not None:
@@ -287,8 +277,6 @@ def notices_queue_many(*, notices: Sequence[NoticeSpec], actor: Actor = SYSTEM,
                 try:
                     rows[spec.key] = _build(spec, actor=actor, now=now, templates=templates)
                 except ValueError as exc:
-                    if spec.kind not in Kind.values or spec.kind == Kind.ONE_TIME_CODE:
-                        raise
                     logger.warning("notice %s not queued: %s", spec.key, exc)
             if not rows:
                 continue
