@@ -31,6 +31,7 @@ from sijill.accounts.roles import Role
 from sijill.audit.services import audit_record
 from sijill.core.errors import FieldError, ValidationFailed
 from sijill.population.models import Person
+from sijill.population.validation import Problems, check_idcs
 from sijill.portal.models import SignInCode
 
 CODE_TTL = timedelta(minutes=5)
@@ -67,9 +68,10 @@ def code_deliver(*, person: Person, code: str) -> None:
 
 
 def _idcs_problem(idcs: str) -> None:
-    if not (len(idcs) == 10 and idcs.isdigit()):
-        raise ValidationFailed(fields=[FieldError(
-            "idcs", "idcs_format", _("An IDCS has exactly 10 digits and does not start with 0."))])
+    problems = Problems()
+    check_idcs(problems, "idcs", idcs)
+    if problems:
+        raise ValidationFailed(fields=problems.errors)
 
 
 def signin_code_send(*, idcs: str, client: str) -> None:
