@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -115,7 +116,7 @@ def signin_code_verify(*, idcs: str, code: str, client: str) -> User:
     if row is None or row.attempts >= MAX_ATTEMPTS:
         raise wrong
     # Count the attempt first, in its own statement: a failure must not roll it back.
-    SignInCode.objects.filter(pk=row.pk).update(attempts=row.attempts + 1)
+    SignInCode.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
     if not (len(code) == 6 and code.isdigit()) or not hmac.compare_digest(
             row.code_hash, code_hash(idcs=idcs, code=code)):
         raise wrong
