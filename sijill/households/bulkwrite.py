@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import io
 import random
-import secrets
 from datetime import datetime
 
 import polars as pl
 from django.db import connection, models
 
 from sijill.households.models import Household, RegistrationEvent
+from sijill.households.services import _reference
 from sijill.security.fields import encrypt_model_frame
 
 BATCH = 2000  # rows per INSERT batch off PostgreSQL
@@ -63,7 +63,7 @@ def household_references(count: int) -> list[str]:
     """`count` fresh household references (MEN-XXXXXXXX), none in use, in random order."""
     chosen: set[str] = set()
     while len(chosen) < count:
-        fresh = {"MEN-" + secrets.token_hex(4).upper() for _ in range(count - len(chosen))}
+        fresh = {_reference() for _ in range(count - len(chosen))}
         fresh -= chosen
         fresh -= _taken(sorted(fresh))
         chosen |= fresh
