@@ -821,10 +821,6 @@ def run_retry(*, actor: Actor, pk: int) -> ScoringRun:
     return run
 
 
-def _write_on_own_connection(rows: pl.DataFrame) -> int:
-    return scores_write(rows)
-
-
 def _split_verified(chunk: Chunk) -> tuple[Chunk, dict[int, VerifiedBasis], list[int]]:
     """The chunk's verified bases; households with verified member fields are taken out of the
     batch (their declaration ids returned) to be scored through the single path."""
@@ -842,15 +838,17 @@ def _split_verified(chunk: Chunk) -> tuple[Chunk, dict[int, VerifiedBasis], list
     return Chunk(households, members, chunk.last), found, singles
 
 
-def _score_singles(declaration_ids: list[int], fv: FormulaVersion) -> int:
-    written = 0
+def _score_singles(declaration_ids: list[int], fv: FormulaVersion,
+                   found: Mapping[int, VerifiedBasis]) -> int:
+    if not declaration_ids:
+        return 0
+    scores = Score.objects.filter(declaration_id__in=declaration_ids, formula=fv)
+    before = scores.count()
     for version in (DeclarationVersion.objects.select_related("household__declarant")
                     .filter(pk__in=declaration_ids)):
-        before = Score.objects.filter(declaration=version, formula=fv).count()
         score_compute_verified(household=version.household, declaration=version,
-                               formula_version=fv)
-        written += Score.objects.filter(declaration=version, formula=fv).count() - before
-    return written
+                               formula_version=fv, found=found.get(version.pk, DECLARED_ONLY))
+    return scores.count() - before
 
 
 def rescore_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK,
@@ -889,14 +887,14 @@ def rescore_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK,
                 _run_finish(run, result={"written": written, "stopped": "formula retired"})
                 return run
             chunk, found, singles = _split_verified(chunk)
-            written += _score_singles(singles, fv)
+            written += _score_singles(singles, fv, found)
             if chunk.n == 0:
                 continue
             rows = score_rows(chunk=chunk, formula=formula, formula_id=fv.pk,
                               computed_at=timezone.now(), found=found)
             collect()
             if pool is not None:
-                pending = pool.submit(_write_on_own_connection, rows)
+                pending = pool.submit(scores_write, rows)
             else:
                 pending = Future()
                 pending.set_result(scores_write(rows))
