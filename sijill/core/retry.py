@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
 
 
 def backoff(attempts: int, *, base: float, cap: float | None = None) -> timedelta:
@@ -11,3 +14,20 @@ def backoff(attempts: int, *, base: float, cap: float | None = None) -> timedelt
     at most `cap` seconds when given."""
     seconds = base * 2 ** max(0, attempts - 1)
     return timedelta(seconds=seconds if cap is None else min(seconds, cap))
+
+
+def record_attempt(row: Any, error: str, *, max_attempts: int, base: float,
+                   delivered: str, failed: str) -> None:
+    """Save the outcome of one delivery attempt on `row` (a model with status, attempts,
+    next_attempt_at, last_error, delivered_at): delivered, failed after `max_attempts`,
+    or pending again after a backoff."""
+    row.attempts += 1
+    if not error:
+        row.status, row.delivered_at, row.next_attempt_at = delivered, timezone.now(), None
+    elif row.attempts >= max_attempts:
+        row.status, row.next_attempt_at = failed, None
+    else:
+        row.next_attempt_at = timezone.now() + backoff(row.attempts, base=base)
+    row.last_error = error[:500]
+    row.save(update_fields=["status", "attempts", "next_attempt_at", "last_error",
+                            "delivered_at"])

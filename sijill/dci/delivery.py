@@ -30,10 +30,6 @@ BACKOFF_SECONDS = 30
 TIMEOUT_SECONDS = 10
 
 
-def backoff(attempts: int) -> timedelta:
-    return retry.backoff(attempts, base=BACKOFF_SECONDS)
-
-
 def queue(*, partner: DciPartner, action: str, url: str, message: dict[str, Any],
           transaction: DciTransaction | None = None,
           subscription: DciSubscription | None = None) -> DciDelivery:
@@ -97,17 +93,9 @@ def deliver(delivery_id: int, *, only_if_due: bool = False) -> str:
             error = post(d.url, body)
         except (OSError, ValueError) as exc:
             error = type(exc).__name__
-        d.attempts += 1
-        if not error:
-            d.status, d.delivered_at, d.next_attempt_at = (DciDelivery.Status.DELIVERED,
-                                                           timezone.now(), None)
-        elif d.attempts >= MAX_ATTEMPTS:
-            d.status, d.next_attempt_at = DciDelivery.Status.FAILED, None
-        else:
-            d.next_attempt_at = timezone.now() + backoff(d.attempts)
-        d.last_error = error[:500]
-        d.save(update_fields=["status", "attempts", "next_attempt_at", "last_error",
-                              "delivered_at"])
+        retry.record_attempt(d, error, max_attempts=MAX_ATTEMPTS, base=BACKOFF_SECONDS,
+                             delivered=DciDelivery.Status.DELIVERED,
+                             failed=DciDelivery.Status.FAILED)
         if d.status == DciDelivery.Status.PENDING:
             transaction.on_commit(lambda: _schedule(d))
     return d.status

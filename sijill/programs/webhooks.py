@@ -136,17 +136,9 @@ def deliver(delivery_id: int, *, only_if_due: bool = False) -> str:
             })
         except (OSError, ValueError) as exc:
             error = type(exc).__name__
-        delivery.attempts += 1
-        if not error:
-            delivery.status = WebhookDelivery.Status.DELIVERED
-            delivery.delivered_at, delivery.next_attempt_at = timezone.now(), None
-        elif delivery.attempts >= MAX_ATTEMPTS:
-            delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
-        else:
-            delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
-        delivery.last_error = error[:500]
-        delivery.save(update_fields=["status", "attempts", "next_attempt_at", "last_error",
-                                     "delivered_at"])
+        retry.record_attempt(delivery, error, max_attempts=MAX_ATTEMPTS, base=BACKOFF_SECONDS,
+                             delivered=WebhookDelivery.Status.DELIVERED,
+                             failed=WebhookDelivery.Status.FAILED)
         if delivery.status == WebhookDelivery.Status.PENDING:
             transaction.on_commit(lambda: _schedule(delivery))
     return delivery.status
