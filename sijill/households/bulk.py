@@ -176,10 +176,7 @@ def idcs_problems(values: pl.Series) -> pl.Series:
     if ok.any():
         text = "".join(values.filter(pl.Series(ok)).to_list()).encode("ascii")
         digits = (np.frombuffer(text, dtype=np.uint8) - 48).reshape(-1, idcs_mod.LENGTH)
-        check = np.zeros(len(digits), dtype=np.int8)
-        for i in range(idcs_mod.LENGTH):  # Verhoeff: fold from the rightmost digit
-            check = idcs_mod._D[check, idcs_mod._P[i % 8, digits[:, -1 - i]]]
-        valid[ok] = check == 0
+        valid[ok] = idcs_mod.checksums_ok(digits)
     return _codes(well_formed, valid)
 
 

@@ -102,6 +102,14 @@ def _check_digits(body: np.ndarray) -> np.ndarray:
     return _INV[check]
 
 
+def checksums_ok(digits: np.ndarray) -> np.ndarray:
+    """Whether each row of LENGTH digits passes the Verhoeff check (`is_valid`, vectorised)."""
+    check = np.zeros(digits.shape[0], dtype=np.int8)
+    for i in range(digits.shape[1]):  # fold from the rightmost digit
+        check = _D[check, _P[i % 8, digits[:, -1 - i]]]
+    return check == 0
+
+
 def generate_many(count: int) -> list[str]:
     """`count` readable IDCS at once (vectorised; same rules as `generate`, maybe repeats)."""
     result: list[str] = []

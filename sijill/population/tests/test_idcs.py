@@ -108,3 +108,5 @@ def test_the_vectorised_check_digit_is_verhoeffs(body):
 
     check = idcs._check_digits(np.array([body], dtype=np.int8))
     assert str(check[0]) == verhoeff.calc_check_digit("".join(map(str, body)))
+    number = np.array([[*body, int(check[0])]], dtype=np.int8)
+    assert idcs.checksums_ok(number)[0]
