@@ -110,3 +110,13 @@ def test_the_vectorised_check_digit_is_verhoeffs(body):
     assert str(check[0]) == verhoeff.calc_check_digit("".join(map(str, body)))
     number = np.array([[*body, int(check[0])]], dtype=np.int8)
     assert idcs.checksums_ok(number)[0]
+
+
+def test_the_vectorised_checksum_refuses_a_mistyped_digit():
+    import numpy as np
+
+    good = idcs.generate_many(200)
+    digits = np.array([[int(c) for c in n] for n in good], dtype=np.int8)
+    assert idcs.checksums_ok(digits).all()
+    digits[:, 4] = (digits[:, 4] + 1) % 10  # Verhoeff catches every single-digit error
+    assert not idcs.checksums_ok(digits).any()
