@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from datetime import timedelta
 from typing import Any
 
@@ -31,3 +33,16 @@ def record_attempt(row: Any, error: str, *, max_attempts: int, base: float,
     row.last_error = error[:500]
     row.save(update_fields=["status", "attempts", "next_attempt_at", "last_error",
                             "delivered_at"])
+
+
+def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> str:
+    """POST `body`; "" on a 2xx answer, else what went wrong (an HTTP status, a bad scheme)."""
+    if not url.startswith(("https://", "http://")):
+        return "unsupported URL scheme"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    return "" if 200 <= status < 300 else f"HTTP {status}"

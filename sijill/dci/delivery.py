@@ -12,8 +12,6 @@ overdue deliveries (a crashed worker). A receiver de-duplicates on header.messag
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -55,16 +53,7 @@ def _schedule(d: DciDelivery) -> None:
 
 def post(url: str, body: bytes) -> str:
     """POST the envelope; "" on a 2xx answer, else what went wrong."""
-    if not url.startswith(("https://", "http://")):
-        return "unsupported URL scheme"
-    request = urllib.request.Request(url, data=body, method="POST",  # noqa: S310
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
-            status = answer.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    return "" if 200 <= status < 300 else f"HTTP {status}"
+    return retry.post(url, body, {"Content-Type": "application/json"}, timeout=TIMEOUT_SECONDS)
 
 
 def build(d: DciDelivery) -> dict[str, Any]:
