@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from sijill.security.fields import CODES, current_kid, decrypt_codes, encrypt_codes
+from sijill.security.fields import CODES, KID, WIDTH, current_kid, decrypt_codes, encrypt_codes
 
 TABLE = "households_memberdeclaration"
 COLUMNS = ("disability", "health_coverage")
@@ -38,7 +38,8 @@ def reencrypt(connection: Any, *, batch: int = 20_000,
     from django.db import transaction
 
     kids = [current_kid(c) for c in COLUMNS]
-    stale = " OR ".join(f"substr({c}, 1, 6) <> %s OR length({c}) <> 38" for c in COLUMNS)
+    stale = " OR ".join(f"substr({c}, 1, {KID}) <> %s OR length({c}) <> {WIDTH}"
+                        for c in COLUMNS)
     select = (f"SELECT id, {', '.join(COLUMNS)} FROM {TABLE}"  # noqa: S608 (constants)
               f" WHERE id > %s AND ({stale}) ORDER BY id LIMIT %s")
     after, total = 0, 0
