@@ -55,6 +55,10 @@ ARABIC = re.compile("[\u0600-\u06ff]")
 # Queueing
 
 
+def _default_language() -> str:
+    return settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in LANGUAGES else "ar"
+
+
 def _language_of(household: Household | None, person: Person | None) -> str:
     if household is not None:
         return household.notice_language
@@ -64,7 +68,7 @@ def _language_of(household: Household | None, person: Person | None) -> str:
                    .values_list("notice_language", flat=True).first())
         if current:
             return current
-    return settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in LANGUAGES else "ar"
+    return _default_language()
 
 
 def _name(person: Person | None, language: str) -> str:
@@ -252,7 +256,7 @@ def notices_queue_many(*, notices: Sequence[NoticeSpec], actor: Actor = SYSTEM,
     spoken = dict(Household.objects.filter(memberships__person__in=alone,
                                            memberships__end_date__isnull=True)
                   .values_list("memberships__person", "notice_language")) if alone else {}
-    default = settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in LANGUAGES else "ar"
+    default = _default_language()
     queued: list[Notification] = []
     templates: dict[Any, Any] = {}  # looked up once per kind and channel in this batch
     with transaction.atomic():
