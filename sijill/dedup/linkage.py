@@ -72,6 +72,9 @@ BANDS: tuple[tuple[str, float], ...] = (("high", 0.99), ("medium", 0.9), ("low",
 #: anomaly. Assumed: 5 duplicate pairs in 100 look like that. To be recalibrated from agents'
 #: decisions. (Sharing a household is neutral: relatives do.)
 HOUSEHOLD_M = 0.05
+#: A comparison level fixed at weight 0 (m = u), not trained: no evidence either way.
+NEUTRAL = {"m_probability": 0.5, "fix_m_probability": True, "u_probability": 0.5,
+           "fix_u_probability": True}
 #: Trained m probabilities below this are raised to it (then renormalised): a level never seen
 #: among the matches of a training block must not weigh minus infinity.
 M_FLOOR = 0.002
@@ -227,9 +230,8 @@ def _household_comparison() -> Any:
             cll.CustomLevel("household_id_l IS NULL OR household_id_r IS NULL").configure(
                 is_null_level=True),
             # Relatives share a household: sharing one is no evidence either way (weight 0).
-            cll.CustomLevel("household_id_l = household_id_r", "same household").configure(
-                m_probability=0.5, fix_m_probability=True, u_probability=0.5,
-                fix_u_probability=True),
+            cll.CustomLevel("household_id_l = household_id_r", "same household")
+            .configure(**NEUTRAL),
             cll.ElseLevel().configure(label_for_charts="different households",
                                       m_probability=HOUSEHOLD_M, fix_m_probability=True),
         ],
@@ -295,14 +297,10 @@ def _parents_comparison() -> Any:
             # way: trained, u from random pairs would call it strong evidence (siblings are
             # not random pairs), so it is fixed neutral like a shared household.
             cll.CustomLevel(common, "same parents, another first name or year (siblings)")
-            .configure(
-                m_probability=0.5, fix_m_probability=True, u_probability=0.5,
-                fix_u_probability=True),
+            .configure(**NEUTRAL),
             # Each side links a different parent (a mother here, a father there): no evidence.
             cll.CustomLevel(f"NOT {mother_differs} AND NOT {father_differs}",
-                            "no parent in common, none contradicts").configure(
-                m_probability=0.5, fix_m_probability=True, u_probability=0.5,
-                fix_u_probability=True),
+                            "no parent in common, none contradicts").configure(**NEUTRAL),
             cll.CustomLevel("(mother_id_l = mother_id_r) OR (father_id_l = father_id_r)",
                             "one parent differs"),
             cll.ElseLevel().configure(label_for_charts="the parents differ"),
