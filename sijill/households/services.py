@@ -697,9 +697,19 @@ def household_member_deceased(*, actor: Actor = SYSTEM, person: Person) -> None:
         if household.status == S.CANCELLED:
             return
         if membership.relationship == Relationship.HEAD:
-            RegistrationEvent.objects.create(
-                household=household, from_status=household.status, to_status=household.status,
-                actor_label=actor.label, note="head deceased: a new head must be declared")
+            # A headless declaration cannot be verified nor scored (the index needs the head):
+            # the household goes back to "submitted" and waits for an updated declaration naming
+            # the new head, whose update resubmits it; its last notified index stays current.
+            if household.status != S.SUBMITTED:
+                _event(household, to=S.SUBMITTED, actor=actor,
+                       note="head deceased: a new head must be declared")
+                household.save(update_fields=["status", "updated_at"])
+            else:
+                RegistrationEvent.objects.create(
+                    household=household, from_status=household.status,
+                    to_status=household.status, actor_label=actor.label,
+                    note="head deceased: a new head must be declared")
+            return
         _resubmit(household, actor=actor, note="member deceased")
 
 

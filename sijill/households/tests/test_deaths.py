@@ -48,3 +48,36 @@ def test_the_death_of_a_person_living_alone_closes_the_registration(
     with django_capture_on_commit_callbacks(execute=True):
         person_record_death(actor=SYSTEM, idcs=alone.idcs, death_date=date(2025, 3, 1))
     assert Household.objects.get(pk=household.pk).status == "cancelled"
+
+
+def test_a_headless_household_is_not_sent_to_verification_until_a_new_head_is_declared(
+        person_factory, django_capture_on_commit_callbacks):
+    from sijill.declaration.model import Declaration
+    from sijill.households.services import declaration_of, household_declaration_update
+    from sijill.households.signals import household_submitted
+
+    head, widow = person_factory(), person_factory(sex="F")
+    household = household_create(members=[(head, "head"), (widow, "spouse")])
+    submitted: list[int] = []
+
+    def record(sender: object, version: int, **kwargs: object) -> None:
+        submitted.append(version)
+
+    household_submitted.connect(record, dispatch_uid="test.headless")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            person_record_death(actor=SYSTEM, idcs=head.idcs, death_date=date(2025, 3, 1))
+        household.refresh_from_db()
+        assert household.status == "submitted" and household.head is None
+        assert submitted == []  # a headless declaration is neither verified nor scored
+        data = declaration_of(household.versions.get(version=household.current_version)).to_dict()
+        data["members"][0]["relationship"] = "head"
+        with django_capture_on_commit_callbacks(execute=True):
+            household_declaration_update(actor=SYSTEM, reference=household.reference,
+                                         declaration=Declaration.from_dict(data),
+                                         declarant_idcs=widow.idcs)
+        household.refresh_from_db()
+        assert household.head == widow
+        assert submitted == [household.current_version]
+    finally:
+        household_submitted.disconnect(dispatch_uid="test.headless")
