@@ -18,6 +18,8 @@ def num(value: Any, decimals: int | None = None) -> str:
     if value is None or value == "":
         return "—"
     try:
+        if decimals is not None and isinstance(value, float):
+            value = round(value, decimals)  # number_format cuts a float's digits off
         return number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
     except (TypeError, ValueError):
         return str(value)

@@ -43,3 +43,15 @@ def test_svg_coordinates_are_not_localised(language):
     coordinates = [part.split('"')[1] for part in svg.split(' x="')[1:]]
     assert coordinates and all("," not in c for c in coordinates)
     assert "9,2500" in svg  # the threshold's label is written in the locale
+
+
+def test_an_index_is_rounded_to_its_decimals_not_cut_off() -> None:
+    from django.utils import translation
+
+    from sijill.backoffice.templatetags.bo import num
+
+    with translation.override("en"):
+        assert num(13.1260544, 4) == "13.1261"  # the figure the notice gives
+        assert num(9.3264284, 4) == "9.3264"
+    with translation.override("fr"):
+        assert num(11.38918, 4) == "11,3892"
