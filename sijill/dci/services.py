@@ -580,16 +580,16 @@ def txn_status_message(partner: DciPartner, message: dict[str, Any]) -> dict[str
         txns = txns.filter(transaction_id=str(value))
     elif kind == "correlation_id":
         txns = txns.filter(correlation_id=str(value))
-    txn = txns.order_by("-pk").first()
+    wanted = set(value) if kind == "reference_id_list" and isinstance(value, list) else None
+    if kind == "reference_id_list":  # the latest of its last 200 holding one of the ids
+        txn = next((t for t in txns.order_by("-pk")[:200]
+                    if wanted and wanted & set(t.reference_ids)), None)
+    else:
+        txn = txns.order_by("-pk").first()
     items: list[dict[str, Any]] = []
     if txn is not None:
-        wanted = set(value) if kind == "reference_id_list" and isinstance(value, list) else None
-        if kind == "reference_id_list":
-            txn = next((t for t in txns.order_by("-pk")[:200]
-                        if wanted and wanted & set(t.reference_ids)), None)
-        done = {i["reference_id"]: i for i in (txn.response or {}).get("items", [])} \
-            if txn else {}
-        for ref in (txn.reference_ids if txn else []):
+        done = {i["reference_id"]: i for i in (txn.response or {}).get("items", [])}
+        for ref in txn.reference_ids:
             if wanted is not None and ref not in wanted:
                 continue
             item = done.get(ref, {"status": txn.status if txn.status in {"rcvd", "pdng"}
