@@ -180,8 +180,6 @@ def person_version_frame(people: pl.DataFrame, *, reason: str, actor: Actor,
 
 # Shared with the household file import (households.bulkwrite): key reservation, references,
 # COPY / INSERT writers (encrypting what must be), the lifecycle events.
-_reserve_ids = reserve_ids
-_write = write_frame
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,7 +223,7 @@ def _load_chunk(chunk: Chunk, persons: pl.DataFrame, idcs: list[str], *, actor: 
     idcs = list(idcs)
     _random.shuffle(idcs)
     people = person_frame(persons).with_columns(
-        _reserve_ids(Person, persons.height),
+        reserve_ids(Person, persons.height),
         pl.Series("idcs", idcs, dtype=pl.String),
         persons["person_key"],
         persons["mother_key"], persons["father_key"],
@@ -249,7 +247,7 @@ def _load_chunk(chunk: Chunk, persons: pl.DataFrame, idcs: list[str], *, actor: 
     declarant = members.filter(pl.col("is_declarant")) \
         .select("household_key", pl.col("_pid").alias("declarant_id"))
     hh = households.with_columns(
-        _reserve_ids(Household, households.height),
+        reserve_ids(Household, households.height),
         pl.Series("reference", household_references(households.height), dtype=pl.String),
     ).join(head, on="household_key", how="left").join(declarant, on="household_key", how="left")
     hh_rows = hh.select(
@@ -260,7 +258,7 @@ def _load_chunk(chunk: Chunk, persons: pl.DataFrame, idcs: list[str], *, actor: 
         pl.lit(now).alias("updated_at"))
     events = lifecycle_event_frame(hh["id"], actor_label=actor.label, at=now,
                                    note="synthetic population")
-    decl = hh.with_columns(_reserve_ids(DeclarationVersion, hh.height).alias("declaration_id"))
+    decl = hh.with_columns(reserve_ids(DeclarationVersion, hh.height).alias("declaration_id"))
     decl_rows = decl.select(
         pl.col("declaration_id").alias("id"), pl.col("id").alias("household_id"),
         pl.lit(1).cast(pl.Int32).alias("version"), pl.lit("registration").alias("reason"),
@@ -277,14 +275,14 @@ def _load_chunk(chunk: Chunk, persons: pl.DataFrame, idcs: list[str], *, actor: 
         pl.lit("").alias("end_reason"))
 
     rows = {
-        "persons": _write(Person, people.select(person_cols)),
-        "person_versions": _write(PersonVersion, person_version_frame(
+        "persons": write_frame(Person, people.select(person_cols)),
+        "person_versions": write_frame(PersonVersion, person_version_frame(
             people, reason="enrolment", actor=actor, now=now)),
-        "households": _write(Household, hh_rows),
-        "registration_events": _write(RegistrationEvent, events),
-        "declarations": _write(DeclarationVersion, decl_rows),
-        "member_declarations": _write(MemberDeclaration, member_rows),
-        "memberships": _write(Membership, membership_rows),
+        "households": write_frame(Household, hh_rows),
+        "registration_events": write_frame(RegistrationEvent, events),
+        "declarations": write_frame(DeclarationVersion, decl_rows),
+        "member_declarations": write_frame(MemberDeclaration, member_rows),
+        "memberships": write_frame(Membership, membership_rows),
     }
     audit_record(actor=actor, action="bulk_load", entity="synthetic_population",
                  entity_id=f"{scope or 'country'}:{seed}",
