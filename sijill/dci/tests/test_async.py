@@ -172,3 +172,8 @@ def test_transaction_status_of_an_own_search_and_not_of_another(
         "search_response"][0]["reference_id"] == "r1"
     missing = status("transaction_id", "someone-else")["txnstatus_response"]["txn_status"]
     assert missing["search_response"][0]["status_reason_code"] == "rjct.reference_id.invalid"
+    by_refs = status("reference_id_list", ["r1"])["txnstatus_response"]["txn_status"]
+    assert by_refs["correlation_id"] == correlation
+    assert [i["reference_id"] for i in by_refs["search_response"]] == ["r1"]
+    unknown = status("reference_id_list", ["r9"])["txnstatus_response"]["txn_status"]
+    assert unknown["search_response"][0]["status_reason_code"] == "rjct.reference_id.invalid"
