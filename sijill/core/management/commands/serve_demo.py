@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,13 +22,24 @@ from django.core.management.base import BaseCommand
 MANAGE = [sys.executable, str(settings.BASE_DIR / "manage.py")]
 
 # (name, arguments of manage.py); "{port}" is replaced by the web port.
-DEMO_PROCESSES: list[tuple[str, list[str]]] = [
-    ("web", ["runserver", "--noreload", "127.0.0.1:{port}"]),
-    ("worker", ["db_worker", "--queue-name", "*", "--no-reload", "--interval", "0.5"]),
-    ("scheduler", ["scheduler"]),
-    # The partner bodies' simulator, answering from the demo's synthetic truth (var/synthetic).
-    ("partners", ["partner_simulator", "--port", "8751"]),
+# (name, arguments of manage.py, a port to wait for before starting the next one or None).
+DEMO_PROCESSES: list[tuple[str, list[str], int | None]] = [
+    # The partner bodies' simulator, answering from the demo's synthetic truth (var/synthetic):
+    # started first, and listening before the worker asks it anything.
+    ("partners", ["partner_simulator", "--port", "8751"], 8751),
+    ("web", ["runserver", "--noreload", "127.0.0.1:{port}"], None),
+    ("worker", ["db_worker", "--queue-name", "*", "--no-reload", "--interval", "0.5"], None),
+    ("scheduler", ["scheduler"], None),
 ]
+
+
+def _wait_for_port(port: int, child: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and child.poll() is None:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
 
 
 class Command(BaseCommand):
@@ -46,10 +58,13 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        for name, argv in DEMO_PROCESSES:
+        for name, argv, listens_on in DEMO_PROCESSES:
             line = MANAGE + [a.replace("{port}", str(port)) for a in argv]
-            children.append((name, subprocess.Popen(line, start_new_session=True)))  # noqa: S603 (our own argv)
+            child = subprocess.Popen(line, start_new_session=True)  # noqa: S603 (our own argv)
+            children.append((name, child))
             self.stdout.write(f"started {name}: {' '.join(line[1:])}")
+            if listens_on is not None:
+                _wait_for_port(listens_on, child)
         code = 0
         try:
             while not stopping:
