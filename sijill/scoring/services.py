@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 import yaml
 from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -576,9 +577,12 @@ def runs_recover_stale(*, actor: Actor = SYSTEM, now: datetime | None = None) ->
     from sijill.scoring.tasks import impact_task, rescore_task
 
     now = now or timezone.now()
+    cutoff = now - STALE_RUN_AFTER
     queued: list[int] = []
-    for pk in ScoringRun.objects.filter(status=ScoringRun.Status.RUNNING).values_list(
-            "pk", flat=True):
+    # Only the candidates (`_stale` in SQL); each is checked again under its lock.
+    for pk in ScoringRun.objects.filter(
+            Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff),
+            status=ScoringRun.Status.RUNNING).values_list("pk", flat=True):
         with transaction.atomic():
             run = ScoringRun.objects.select_for_update().filter(pk=pk).first()
             if run is None or not _stale(run, now):
