@@ -125,6 +125,9 @@ def _recipient(channel: str, person: Person | None, household: Household | None,
     return _postal_address(household, language)
 
 
+CODE_TASK_PRIORITY = 50  # django-tasks runs higher priorities first (default 0, at most 100)
+
+
 def _schedule(notification: Notification) -> None:
     """Enqueue the send (or the print batch) now or at its next attempt."""
     from sijill.notifications import tasks
@@ -137,6 +140,9 @@ def _schedule(notification: Notification) -> None:
         if not task.get_backend().supports_defer:
             return  # no deferred tasks on this backend: the sweeper takes it up when due
         task = task.using(run_after=when)
+    if notification.kind == Kind.ONE_TIME_CODE:
+        # A sign-in code lives 5 minutes and a citizen is waiting: ahead of bulk work.
+        task = task.using(priority=CODE_TASK_PRIORITY)
     task.enqueue(notification_id=notification.pk)
 
 

@@ -89,3 +89,20 @@ def test_overdue_sends_are_enqueued_again_and_sent(django_capture_on_commit_call
     n.refresh_from_db()
     assert n.status == "sent"
     assert len(file_messages("sms", to=person.phone)) == 1
+
+
+def test_a_sign_in_code_is_queued_ahead_of_bulk_notices(settings,
+                                                         django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    from sijill.notifications.services import CODE_TASK_PRIORITY
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    person = person_create()
+    with django_capture_on_commit_callbacks(execute=True):
+        notice_queue(kind="generic", person=person, key="bulk", context={"message": "hi"})
+        one_time_code_send(person=person, code="482913", purpose="sign_in")
+    priorities = sorted(DBTaskResult.objects.values_list("priority", flat=True))
+    assert priorities == [0, CODE_TASK_PRIORITY]
+    first = DBTaskResult.objects.ready().first()  # what a worker takes next
+    assert first is not None and first.priority == CODE_TASK_PRIORITY
