@@ -554,8 +554,15 @@ def _run_start(run: ScoringRun, total: int, done: int = 0) -> None:
                             "heartbeat_at", "attempts"])
 
 
+class RunTakenOver(Exception):
+    """This worker was taken for dead and the run was queued again: it stops writing."""
+
+
 def _run_progress(run: ScoringRun) -> None:
-    ScoringRun.objects.filter(pk=run.pk).update(done=run.done, heartbeat_at=timezone.now())
+    """Record progress and beat the heartbeat, if this attempt still owns the run."""
+    if not ScoringRun.objects.filter(pk=run.pk, attempts=run.attempts).update(
+            done=run.done, heartbeat_at=timezone.now()):
+        raise RunTakenOver(f"scoring run {run.pk}: attempt {run.attempts} was replaced")
 
 
 # A running run whose worker gave no sign of life for this long lost it (killed, machine
@@ -607,11 +614,14 @@ def runs_recover_stale(*, actor: Actor = SYSTEM, now: datetime | None = None) ->
 
 def _run_finish(run: ScoringRun, *, result: dict[str, Any] | None = None,
                 error: str = "") -> None:
+    """Record the outcome, unless a later attempt owns the run (then it records its own)."""
     run.status = ScoringRun.Status.FAILED if error else ScoringRun.Status.DONE
     run.finished_at, run.error = timezone.now(), error[:4000]
     if result is not None:
         run.result = result
-    run.save(update_fields=["status", "finished_at", "error", "result", "done"])
+    ScoringRun.objects.filter(pk=run.pk, attempts=run.attempts).update(
+        status=run.status, finished_at=run.finished_at, error=run.error, result=run.result,
+        done=run.done)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -904,6 +914,8 @@ def rescore_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK,
                 pending.set_result(scores_write(rows))
                 collect()
         collect()
+    except RunTakenOver:
+        return run
     except Exception as exc:
         _run_finish(run, error=f"{type(exc).__name__}: {exc}")
         raise
@@ -1003,6 +1015,8 @@ def impact_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK) -> ScoringRu
                                                 minlength=groups).astype(np.int64)
             run.done += chunk.n
             _run_progress(run)
+    except RunTakenOver:
+        return run
     except Exception as exc:
         _run_finish(run, error=f"{type(exc).__name__}: {exc}")
         raise

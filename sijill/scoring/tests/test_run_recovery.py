@@ -74,3 +74,17 @@ def test_a_run_that_keeps_losing_its_worker_is_given_up(registry):  # noqa: F811
     assert services.runs_recover_stale(now=later) == []
     run.refresh_from_db()
     assert run.status == "failed" and "worker lost" in run.error
+
+
+def test_a_worker_taken_for_dead_stops_writing_when_the_run_was_queued_again(
+        registry):  # noqa: F811
+    slow = _killed_midway(registry)  # holds attempt 1
+    # The sweep gave the run to a new attempt while this worker was only slow.
+    ScoringRun.objects.filter(pk=slow.pk).update(attempts=slow.attempts + 1, status="pending")
+    before = Score.objects.filter(formula=slow.formula).count()
+    with pytest.raises(services.RunTakenOver):
+        services._run_progress(slow)
+    services._run_finish(slow, error="late failure of the slow worker")
+    run = ScoringRun.objects.get(pk=slow.pk)
+    assert run.status == "pending" and run.error == ""  # the new attempt's state is kept
+    assert Score.objects.filter(formula=run.formula).count() == before
