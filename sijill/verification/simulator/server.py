@@ -46,6 +46,8 @@ class Behaviour:
         self.timeout_s = 30.0
         self.requests: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
+        self.in_flight = 0
+        self.max_in_flight = 0  # most calls answered at once (shows callers work in parallel)
 
     def update(self, data: dict[str, Any]) -> None:
         with self.lock:
@@ -67,7 +69,16 @@ class Behaviour:
             return {"latency_ms": self.latency_ms, "down": sorted(self.down),
                     "errors": self.errors, "error_count": self.error_count,
                     "timeout_s": self.timeout_s, "requests": dict(self.requests),
-                    "failures": dict(self.failures)}
+                    "failures": dict(self.failures), "max_in_flight": self.max_in_flight}
+
+    def enter(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def fault(self, partner: str) -> str:
         """What goes wrong with this call ("" if nothing); counts the call."""
@@ -140,7 +151,11 @@ class _Handler(BaseHTTPRequestHandler):
         behaviour = self.server.behaviour
         fault = behaviour.fault(partner)
         if behaviour.latency_ms:
-            time.sleep(behaviour.latency_ms / 1000)
+            behaviour.enter()
+            try:
+                time.sleep(behaviour.latency_ms / 1000)
+            finally:
+                behaviour.leave()
         if fault == "down":
             return self._json(503, {"error": "service unavailable"})
         if fault == "5xx":

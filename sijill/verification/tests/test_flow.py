@@ -91,6 +91,7 @@ def test_the_parallel_pass_calls_the_partners_at_the_same_time(
     elapsed = [e.elapsed_ms for e in Evidence.objects.filter(household=household)]
     # Each call waited its 300 ms; the seven overlapped (no timing assertion on the total).
     assert len(elapsed) == len(CONNECTORS) and min(elapsed) >= 300
+    assert simulator.control()["max_in_flight"] == len(CONNECTORS)
 
 
 def test_an_update_supersedes_the_running_verification(
