@@ -37,7 +37,12 @@ def _wait(predicate: Any, timeout: float, what: str, log: Path | None = None) ->
             return
         time.sleep(0.2)
     tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-    raise AssertionError(f"timed out waiting for {what}\n{tail}")
+    # What each verification and partner check was doing, to tell a stuck check from a slow one.
+    checks = list(PartnerCheck.objects.values_list(
+        "verification_id", "partner", "status", "attempts", "next_attempt_at"))
+    verifications = list(Verification.objects.values_list("pk", "status"))
+    raise AssertionError(f"timed out waiting for {what}\nverifications: {verifications}\n"
+                         f"checks: {checks}\n{tail}")
 
 
 @pytest.mark.postgres
