@@ -547,7 +547,8 @@ def _score(verification: Verification, values: Mapping[str, Any], *,
 
 def verification_sweep(*, now: datetime | None = None, inline: bool = False,
                        stale_seconds: float | None = None) -> int:
-    """Advance every verification whose deadline passed, and run (inline) or queue a pass of
+    """Advance every verification whose deadline passed or whose partners all spoke without it
+    concluding, and run (inline) or queue a pass of
     every verification with a partner attempt due or a first attempt never made (several late
     ones: batch tasks of VERIFICATION_BATCH_SIZE). Returns the verifications touched.
 
@@ -570,6 +571,11 @@ def verification_sweep(*, now: datetime | None = None, inline: bool = False,
         .filter(Q(next_attempt_at__lte=late)
                 | Q(next_attempt_at__isnull=True, verification__started_at__lte=late))
         .values_list("verification_id", flat=True).distinct())
+    # Every partner spoke but the verification never concluded: a worker killed between
+    # recording the last answer and concluding. Nothing else would pick it up before its deadline.
+    touched.update(
+        Verification.objects.filter(status=Verification.Status.RUNNING, started_at__lte=late)
+        .exclude(checks__status=PartnerCheck.Status.PENDING).values_list("pk", flat=True))
     late_ids = sorted(touched)
     if inline:
         for pk in late_ids:

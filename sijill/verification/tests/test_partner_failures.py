@@ -171,3 +171,25 @@ def test_the_sweeper_requeues_only_what_is_late(simulator, records):
     call_command("verification_sweep", "--stale-seconds", "0", stdout=out)
     assert out.getvalue().strip() == "1 verification(s) queued"
     assert queued.count() == before + 2
+
+
+def test_the_sweeper_concludes_a_verification_whose_worker_died_after_the_last_answer(
+        simulator, records, django_capture_on_commit_callbacks):
+    household, _, _ = family()
+    verification = Verification.objects.get(household=household)
+    # The pass recorded every answer, then its worker was killed before it concluded.
+    p = services._pass_prepare(verification.pk, now=timezone.now())
+    attempts = services._ask([p], workers=None)[verification.pk]
+    services.attempts_record(attempts, household_id=household.pk)
+    verification.refresh_from_db()
+    assert verification.status == "running"
+    assert not verification.checks.filter(status="pending").exists()
+    # No check is pending and the deadline is days away, yet the sweeper finds it.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.verification_sweep(now=timezone.now() + timedelta(minutes=11),
+                                           inline=True) == 1
+    verification.refresh_from_db()
+    household.refresh_from_db()
+    assert verification.status == "concluded" and not verification.by_deadline
+    assert household.status == "scored"
+    assert Evidence.objects.filter(partner_check__verification=verification).count() == 7
