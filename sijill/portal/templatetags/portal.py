@@ -39,6 +39,45 @@ ACTIONS = {
 }
 
 
+#: The purposes the system itself records (staff and programs state theirs in their own words,
+#: shown as written).
+PURPOSES = {
+    "own household": _("you, looking at your household"),
+    "own data": _("you, looking at your own data"),
+    "portal: own household": _("you, looking at your household"),
+    "portal: own eligibility": _("you, looking at your eligibility"),
+    "portal: own index": _("you, looking at your index"),
+    "portal: update own household": _("you, updating your household"),
+    "portal_sign_in": _("your sign-in"),
+    "sign_in": _("your sign-in"),
+    "verification": _("checking your declaration with partner bodies"),
+    "discrepancy queue": _("resolving a difference between your declaration and a partner's "
+                           "records"),
+    "discrepancy review": _("resolving a difference between your declaration and a partner's "
+                            "records"),
+    "answer to the caller's request": _("answering your request"),
+    "probable duplicate check": _("checking for a duplicate record"),
+    "duplicate review": _("checking for a duplicate record"),
+    "enrolment at a citizen service centre": _("your enrolment at a citizen service centre"),
+    "household registration at a citizen service centre": _(
+        "registering your household at a citizen service centre"),
+}
+
+
+@register.filter
+def purpose_label(purpose: str) -> str:
+    """A system purpose in the reader's language; a score review names its file; anything else
+    (a staff member's or a program's stated purpose) as written."""
+    if not purpose:
+        return "—"
+    if purpose in PURPOSES:
+        return str(PURPOSES[purpose])
+    if purpose.startswith("score review "):
+        return str(_("review of your index (file %(reference)s)")
+                   % {"reference": purpose.removeprefix("score review ")})
+    return purpose
+
+
 @register.filter
 def action_label(code: str) -> str:
     return str(ACTIONS.get(code, _("accessed your data (%(code)s)") % {"code": code}))
