@@ -490,9 +490,7 @@ def notice_dashboard(request: HttpRequest) -> HttpResponse:
     wanted = [s for s in request.GET.getlist("state") if s in NOTICE_STATES] or [
         "at_risk", "missed"]
     rows = notice_selectors.notice_deadlines_read(actor=actor, states=tuple(wanted), limit=500)
-    counts = {s: 0 for s in wanted}
-    for r in rows:
-        counts[r.state] = counts.get(r.state, 0) + 1
+    counts = notice_selectors.notice_deadline_counts_read(actor=actor, states=tuple(wanted))
     chart = charts.hbars([(str(_notice_state_name(s)), n, num(n)) for s, n in counts.items()],
                          rtl=get_language_bidi())
     outbox = notice_selectors.outbox_counts(actor=actor)

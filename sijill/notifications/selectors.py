@@ -9,7 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from sijill.accounts.actors import Actor
@@ -118,18 +130,9 @@ def _state(deadline: datetime, sent: datetime | None, now: datetime) -> str:
     return DeadlineState.PENDING
 
 
-def notice_deadlines(*, states: tuple[str, ...] = (DeadlineState.AT_RISK, DeadlineState.MISSED),
-                     now: datetime | None = None, limit: int = 500,
-                     ) -> list[Deadline]:
-    """Registrations and where their index notice stands against SIJILL["NOTICE_LIMIT_DAYS"],
-    counted from the registration's first submission; by default those at risk of missing it
-    and those that missed it, the most urgent first. Cancelled and rejected registrations and
-    drafts are left out.
-
-    Only registrations submitted within the last (limit + 30) days are examined unless the
-    ON_TIME/LATE states are asked for (older ones have long had their notice or missed it)."""
-    now = now or timezone.now()
-    days = conf.notice_limit_days()
+def _deadline_rows(states: tuple[str, ...], now: datetime, days: int) -> Any:
+    """Registrations with their first submission and first index notice sent, narrowed to those
+    that can be in `states` (see `notice_deadlines`)."""
     submitted = (RegistrationEvent.objects.filter(household=OuterRef("pk"),
                                                   to_status=Household.Status.SUBMITTED)
                  .order_by("at").values("at")[:1])
@@ -149,6 +152,22 @@ def notice_deadlines(*, states: tuple[str, ...] = (DeadlineState.AT_RISK, Deadli
                                        Household.Status.SCORED], notice_sent_at__isnull=True)
     if set(states) <= {DeadlineState.AT_RISK, DeadlineState.MISSED}:
         rows = rows.filter(registered_at__lte=now - timedelta(days=days - AT_RISK_DAYS))
+    return rows
+
+
+def notice_deadlines(*, states: tuple[str, ...] = (DeadlineState.AT_RISK, DeadlineState.MISSED),
+                     now: datetime | None = None, limit: int = 500,
+                     ) -> list[Deadline]:
+    """Registrations and where their index notice stands against SIJILL["NOTICE_LIMIT_DAYS"],
+    counted from the registration's first submission; by default those at risk of missing it
+    and those that missed it, the most urgent first. Cancelled and rejected registrations and
+    drafts are left out.
+
+    Only registrations submitted within the last (limit + 30) days are examined unless the
+    ON_TIME/LATE states are asked for (older ones have long had their notice or missed it)."""
+    now = now or timezone.now()
+    days = conf.notice_limit_days()
+    rows = _deadline_rows(states, now, days)
     out: list[Deadline] = []
     for h in rows.order_by("registered_at", "pk").values(
             "pk", "reference", "status", "registered_at", "notice_sent_at").iterator():
@@ -164,6 +183,33 @@ def notice_deadlines(*, states: tuple[str, ...] = (DeadlineState.AT_RISK, Deadli
     return out
 
 
+def notice_deadline_counts(*, states: tuple[str, ...] = (
+        DeadlineState.ON_TIME, DeadlineState.LATE, DeadlineState.PENDING,
+        DeadlineState.AT_RISK, DeadlineState.MISSED),
+                           now: datetime | None = None) -> dict[str, int]:
+    """How many registrations are in each of `states`, counted in the database (the dashboard's
+    totals: `notice_deadlines` lists only the most urgent ones). Same rules as `_state`."""
+    now = now or timezone.now()
+    days = conf.notice_limit_days()
+    deadline = ExpressionWrapper(F("registered_at") + timedelta(days=days),
+                                 output_field=DateTimeField())
+    state = Case(
+        When(notice_sent_at__isnull=False, notice_sent_at__lte=deadline,
+             then=Value(DeadlineState.ON_TIME)),
+        When(notice_sent_at__isnull=False, then=Value(DeadlineState.LATE)),
+        When(registered_at__lt=now - timedelta(days=days),
+             then=Value(DeadlineState.MISSED)),
+        When(registered_at__lte=now - timedelta(days=days - AT_RISK_DAYS),
+             then=Value(DeadlineState.AT_RISK)),
+        default=Value(DeadlineState.PENDING), output_field=CharField())
+    counts = dict.fromkeys(states, 0)
+    for name, count in (_deadline_rows(states, now, days).annotate(state=state)
+                        .values_list("state").annotate(n=Count("pk")).order_by()):
+        if name in counts:
+            counts[name] = count
+    return counts
+
+
 def notice_deadlines_read(*, actor: Actor, states: tuple[str, ...], limit: int = 500,
                           ) -> list[Deadline]:
     """notice_deadlines for an operator (NOTICE_MONITOR); the read is audited."""
@@ -172,6 +218,12 @@ def notice_deadlines_read(*, actor: Actor, states: tuple[str, ...], limit: int =
     audit_record(actor=actor, action="read_notice_deadlines", entity="household",
                  entity_id="*", detail={"states": list(states), "count": len(rows)})
     return rows
+
+
+def notice_deadline_counts_read(*, actor: Actor, states: tuple[str, ...]) -> dict[str, int]:
+    """notice_deadline_counts for an operator (NOTICE_MONITOR): aggregates, no personal data."""
+    actor.require(Perm.NOTICE_MONITOR)
+    return notice_deadline_counts(states=states)
 
 
 def outbox_counts(*, actor: Actor) -> list[dict[str, Any]]:

@@ -34,3 +34,19 @@ def test_households_at_risk_and_late_are_listed_with_words_not_only_colours(anal
 
 def test_an_agent_may_not_open_the_dashboard(agent_a):
     assert signed_in(agent_a).get("/backoffice/notices/time-limit/").status_code == 403
+
+
+def test_the_dashboard_counts_every_household_not_only_the_listed_ones(analyst, monkeypatch):
+    from sijill.notifications import selectors
+
+    for _ in range(3):
+        household = household_create()
+        RegistrationEvent.objects.filter(household=household).update(
+            at=timezone.now() - timedelta(days=30))
+    listed = selectors.notice_deadlines
+    monkeypatch.setattr(selectors, "notice_deadlines",
+                        lambda **kwargs: listed(**{**kwargs, "limit": 1}))
+    page = signed_in(analyst).get("/backoffice/notices/time-limit/")
+    assert len(page.context["rows"]) == 1
+    assert {c["state"]: c["count"] for c in page.context["counts"]} == {"at_risk": 0,
+                                                                       "missed": 3}

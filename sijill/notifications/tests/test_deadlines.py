@@ -100,3 +100,20 @@ def test_a_limit_from_five_to_ten_days_is_accepted(settings):
     for days in range(5, 11):
         settings.SIJILL = {**settings.SIJILL, "NOTICE_LIMIT_DAYS": days}
         assert conf.notice_limit_days() == days
+
+
+def test_the_counts_are_made_in_the_database_and_agree_with_the_list_beyond_its_limit():
+    from sijill.notifications.selectors import notice_deadline_counts
+
+    for days_ago in (0, 1, 8.5, 9, 11, 12, 30):
+        _registered(days_ago)
+    on_time, late = _registered(20), _registered(25)
+    _notice_sent(on_time, 3)
+    _notice_sent(late, 12)
+    listed = notice_deadlines(states=ALL)
+    counts = notice_deadline_counts(states=ALL)
+    assert counts == {state: sum(d.state == state for d in listed) for state in ALL}
+    assert counts == {"on_time": 1, "late": 1, "pending": 2, "at_risk": 2, "missed": 3}
+    # The list stops at its limit; the counts do not.
+    assert len(notice_deadlines(limit=2)) == 2
+    assert notice_deadline_counts(states=("at_risk", "missed")) == {"at_risk": 2, "missed": 3}
