@@ -11,6 +11,7 @@ Uses its own database (BENCH_DATABASE_URL, default .../sijill_bench_households),
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import sys
@@ -61,25 +62,56 @@ def _body(members: list[str]) -> dict:
                         for i, m in enumerate(members)]}
 
 
-def _worker(args: tuple[list[list[str]], int]) -> int:
+def _backend_cpu(cursor) -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same machine: /proc)."""
+    cursor.execute("SELECT pg_backend_pid()")
+    fields = Path(f"/proc/{cursor.fetchone()[0]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _worker(args: tuple[list[list[str]], int]) -> dict[str, float]:
+    """Register `households` through the API; return what it cost: CPU of this process and of
+    its PostgreSQL backend, statements sent, time waited for the audit chain's lock."""
     households, _ = args
     import django
 
     os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sijill.settings")
+    os.environ.setdefault("DEBUG", "false")  # as in production: no query log kept per request
     django.setup()
+    from django.db import connection
     from django.test import Client
 
     from sijill.accounts.models import User
 
+    counts = {"statements": 0, "audit_wait": 0.0}
+
+    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        counts["statements"] += 1
+        if "audit_chain_tip" not in sql:
+            return execute(sql, params, many, context)
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            counts["audit_wait"] += time.perf_counter() - start
+
     client = Client()
     client.force_login(User.objects.get(username="bench-admin"))
+    bodies = [(members[0], json.dumps(_body(members))) for members in households]
+    with connection.cursor() as cursor:
+        backend_start = _backend_cpu(cursor)
+    cpu_start = time.process_time()
     ok = 0
-    for members in households:
-        r = client.post("/api/v1/households", _body(members), content_type="application/json",
-                        headers={"Idempotency-Key": f"bench-{members[0]}"})
-        ok += r.status_code == 201
-    return ok
+    with connection.execute_wrapper(count):
+        for key, body in bodies:
+            r = client.post("/api/v1/households", body, content_type="application/json",
+                            headers={"Idempotency-Key": f"bench-{key}"})
+            ok += r.status_code == 201
+    cpu = time.process_time() - cpu_start
+    with connection.cursor() as cursor:
+        backend = _backend_cpu(cursor) - backend_start
+    return {"ok": ok, "cpu": cpu, "backend_cpu": backend, **counts}
 
 
 def bench_api(count: int, workers: int) -> None:
@@ -99,11 +131,19 @@ def bench_api(count: int, workers: int) -> None:
     connections.close_all()
     start = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        done = sum(pool.map(_worker, parts))
+        results = pool.map(_worker, parts)
     elapsed = time.perf_counter() - start
+    done = sum(r["ok"] for r in results)
+
+    def per(name: str, scale: float = 1000) -> float:
+        return scale * sum(r[name] for r in results) / max(done, 1)
+
     report("households.api_registrations", f"{done / elapsed:,.0f}/s",
            f"{done}/{count} households of 4-6 members, {workers} worker processes, "
-           "target 150/s on 2 cores")
+           f"load {os.getloadavg()[0]:.1f}, target 150/s on 2 cores; per registration: "
+           f"{per('cpu'):.1f} ms CPU in Django, {per('backend_cpu'):.1f} ms in PostgreSQL, "
+           f"{per('statements', 1):.1f} statements, {per('audit_wait'):.2f} ms waiting for "
+           "the audit chain")
 
 
 def bench_import(count: int) -> None:
@@ -154,13 +194,16 @@ def main() -> int:
     parser.add_argument("--api-households", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--households", type=int, default=100_000)
+    parser.add_argument("--only", choices=("api", "import"), help="run one of the two")
     args, _ = parser.parse_known_args()
     if not postgres_available():
         report("households", "skipped", "PostgreSQL not reachable")
         return 0
     setup_django_on_bench_db(fresh=True)
-    bench_api(args.api_households, args.workers)
-    bench_import(args.households)
+    if args.only != "import":
+        bench_api(args.api_households, args.workers)
+    if args.only != "api":
+        bench_import(args.households)
     return 0
 
 
