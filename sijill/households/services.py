@@ -30,6 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -50,6 +51,7 @@ from sijill.households.models import (
     RegistrationEvent,
     RolloutWindow,
 )
+from sijill.households.selectors import commune_get
 from sijill.households.signals import household_changed, household_submitted
 from sijill.population.models import Person
 from sijill.population.validation import Problems, age_on, check_idcs
@@ -96,22 +98,6 @@ def _reference() -> str:
     return "MEN-" + secrets.token_hex(4).upper()
 
 
-def _save_with_fresh_reference(household: Household) -> None:
-    """Insert a new household; a reference already taken (1 in ~460 at national scale) is
-    simply drawn again."""
-    for _attempt in range(8):
-        try:
-            with transaction.atomic():
-                household.save()
-        except IntegrityError:
-            if not Household.objects.filter(reference=household.reference).exists():
-                raise
-            household.reference = _reference()
-            continue
-        return
-    raise RuntimeError("could not draw a free household reference after 8 draws")
-
-
 def _fail(problems: Problems) -> None:
     if problems:
         raise ValidationFailed(fields=problems.errors)
@@ -122,7 +108,7 @@ def _not_found() -> NotFound:
 
 
 def _check_commune(problems: Problems, code: str, actor: Actor) -> Commune | None:
-    commune = Commune.objects.select_related("province").filter(code=code).first()
+    commune = commune_get(code)
     if commune is None:
         problems.add("commune", "unknown_commune", _("No commune has this code."))
         return None
@@ -184,7 +170,12 @@ def _check_members(problems: Problems, members: Sequence[MemberRecord], *,
         seen.add(m.idcs)
         wanted.append(m.idcs)
     # Locked in primary-key order: a concurrent death or registration of the same person waits.
-    persons = {p.idcs: p for p in Person.objects.select_for_update().filter(idcs__in=wanted)
+    # Each comes with the household they are an active member of (None if none), so that
+    # `_leave_other_households` reads memberships only when one is elsewhere.
+    active = (Membership.objects.filter(person=OuterRef("pk"), end_date__isnull=True)
+              .values("household_id")[:1])
+    persons = {p.idcs: p for p in Person.objects.select_for_update(of=("self",))
+               .filter(idcs__in=wanted).annotate(active_household_id=Subquery(active))
                .order_by("pk")}
     for i, m in enumerate(members):
         if m.idcs not in wanted:
@@ -350,7 +341,16 @@ def _leave_other_households(*, household: Household | None, persons: dict[str, P
                             declaration: Declaration, moving: frozenset[str], actor: Actor,
                             day: date) -> None:
     """Members already in another household: a Conflict unless their move is declared; a
-    declared move ends the old membership and writes the old household's next version."""
+    declared move ends the old membership and writes the old household's next version.
+
+    The persons' `active_household_id` (read with their lock) spares the read of memberships
+    when nobody is elsewhere and no move is declared. A membership that a concurrent
+    registration committed meanwhile is then refused by the partial unique index, which the
+    writers turn into the same Conflict (`_taken`)."""
+    pk = household.pk if household is not None else None
+    if not moving and all(getattr(p, "active_household_id", -1) in (None, pk)
+                          for p in persons.values()):
+        return
     others = list(Membership.objects.select_related("person")
                   .filter(person__in=list(persons.values()), end_date__isnull=True)
                   .exclude(household=household))
@@ -433,18 +433,22 @@ def _sync_memberships(*, household: Household, declaration: Declaration,
     joining = [Membership(household=household, person=by_pk[pid], relationship=rel,
                           start_date=day)
                for pid, rel in sorted(declared.items()) if pid not in keep]
-    try:
-        with transaction.atomic():
-            Membership.objects.bulk_create(joining)
-    except IntegrityError:
-        # A concurrent transaction gave one of these persons another household first.
-        taken = [m.person for m in Membership.objects.select_related("person")
-                 .filter(person_id__in=[n.person_id for n in joining], end_date__isnull=True)
-                 .exclude(household=household)]
-        if taken:
-            raise _conflict(taken, declaration.members) from None
-        raise
+    # A concurrent transaction may have given one of these persons another household first:
+    # the partial unique index refuses the insert and the writer, once its transaction or
+    # savepoint is rolled back, names them (`_taken`).
+    Membership.objects.bulk_create(joining)
     return joining
+
+
+def _taken(declaration: Declaration, *, reference: str | None = None) -> Conflict | None:
+    """After the database refused a write: the Conflict naming the declared members that
+    another household holds (what the partial unique index decided), or None."""
+    rows = Membership.objects.select_related("person").filter(
+        person__idcs__in=[m.idcs for m in declaration.members], end_date__isnull=True)
+    if reference is not None:
+        rows = rows.exclude(household__reference=reference)
+    taken = [m.person for m in rows]
+    return _conflict(taken, declaration.members) if taken else None
 
 
 def _after_commit_changed(household: Household, *, reason: str) -> None:
@@ -493,6 +497,27 @@ def household_registration(*, actor: Actor, data: RegistrationInput, submit: boo
     _fail(problems)
     assert commune is not None
     rollout_check(commune=commune, day=day)
+    # A drawn reference already taken (1 in ~460 at national scale) is drawn again: the
+    # registration's transaction (or savepoint) is rolled back whole and redone.
+    for _attempt in range(8):
+        reference = _reference()
+        try:
+            return _register(actor=actor, data=data, submit=submit, commune=commune, day=day,
+                             reference=reference)
+        except IntegrityError:
+            if Household.objects.filter(reference=reference).exists():
+                continue
+            conflict = _taken(data.declaration)
+            if conflict is not None:
+                raise conflict from None
+            raise
+    raise RuntimeError("could not draw a free household reference after 8 draws")
+
+
+def _register(*, actor: Actor, data: RegistrationInput, submit: bool, commune: Commune,
+              day: date, reference: str) -> HouseholdView:
+    """One attempt of `household_registration`, in its own transaction (a savepoint when the
+    caller has one): no savepoint inside, a refused insert rolls it back whole."""
     with transaction.atomic():
         persons = _validate_declaration(data.declaration, declarant_idcs=data.declarant_idcs,
                                         day=day)
@@ -501,13 +526,13 @@ def household_registration(*, actor: Actor, data: RegistrationInput, submit: boo
         declarant = persons[data.declarant_idcs]
         # Inserted in its final state (first version, head, status): the events below still
         # record each step (draft, then submitted).
-        household = Household(reference=_reference(), commune=commune, milieu=data.milieu,
+        household = Household(reference=reference, commune=commune, milieu=data.milieu,
                               address=data.address.strip(), declarant=declarant,
                               head=_head_of(data.declaration, persons), current_version=1,
                               notice_language=data.notice_language, created_by=actor.label,
                               centre_id=actor.centre_id,
                               status=S.SUBMITTED if submit else S.DRAFT)
-        _save_with_fresh_reference(household)
+        household.save(force_insert=True)
         RegistrationEvent.objects.bulk_create(lifecycle_events(
             household_ids=[household.pk], actor_label=actor.label, submitted=submit))
         version = _version_rows(household=household, declaration=data.declaration,
@@ -594,25 +619,35 @@ def household_declaration_update(*, actor: Actor, reference: str, declaration: D
     "submitted" (reverified and rescored); a draft stays a draft.
     """
     day = _today()
-    with transaction.atomic():
-        household = _locked(actor, reference,
-                            Perm.REVIEW_DECIDE if review else Perm.HOUSEHOLD_REGISTER)
-        if household.status == S.CANCELLED:
-            raise Conflict(_("This registration was cancelled."))
-        if place is not None:
-            _relocate(household, place, actor=actor, day=day)
-        declarant_idcs = declarant_idcs or household.declarant.idcs
-        persons = _validate_declaration(declaration, declarant_idcs=declarant_idcs, day=day)
-        _leave_other_households(household=household, persons=persons, declaration=declaration,
-                                moving=moving, actor=actor, day=day)
-        _write_version(household=household, declaration=declaration, persons=persons,
-                       declarant=persons[declarant_idcs], actor=actor, reason="update")
-        _sync_memberships(household=household, declaration=declaration, persons=persons,
-                          day=day)
-        _resubmit(household, actor=actor, note="declaration updated")
-        _audit(actor, "update_declaration", household, members=sorted(persons),
-               version=household.current_version, **({"review": review} if review else {}))
-        _after_commit_changed(household, reason="update")
+    try:
+        with transaction.atomic():
+            household = _locked(actor, reference,
+                                Perm.REVIEW_DECIDE if review else Perm.HOUSEHOLD_REGISTER)
+            if household.status == S.CANCELLED:
+                raise Conflict(_("This registration was cancelled."))
+            if place is not None:
+                _relocate(household, place, actor=actor, day=day)
+            declarant_idcs = declarant_idcs or household.declarant.idcs
+            persons = _validate_declaration(declaration, declarant_idcs=declarant_idcs,
+                                            day=day)
+            _leave_other_households(household=household, persons=persons,
+                                    declaration=declaration, moving=moving, actor=actor,
+                                    day=day)
+            _write_version(household=household, declaration=declaration, persons=persons,
+                           declarant=persons[declarant_idcs], actor=actor, reason="update")
+            _sync_memberships(household=household, declaration=declaration, persons=persons,
+                              day=day)
+            _resubmit(household, actor=actor, note="declaration updated")
+            _audit(actor, "update_declaration", household, members=sorted(persons),
+                   version=household.current_version,
+                   **({"review": review} if review else {}))
+            _after_commit_changed(household, reason="update")
+    except IntegrityError:
+        # A concurrent registration gave a joining member another household first.
+        conflict = _taken(declaration, reference=reference)
+        if conflict is not None:
+            raise conflict from None
+        raise
     return household
 
 

@@ -12,7 +12,12 @@ from django.test import Client
 from sijill.conftest import ApiClient
 from sijill.households import services
 from sijill.households.models import Household, Membership
-from sijill.households.tests.factories import household_create, registration_payload
+from sijill.households.tests.factories import (
+    household_create,
+    household_data,
+    member_data,
+    registration_payload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +110,23 @@ def test_a_constraint_violation_becomes_a_conflict_naming_the_person(as_agent_a,
     assert r.status_code == 409
     assert r.json()["error"]["idcs"] == [taken.idcs]
     assert taken.idcs in r.json()["error"]["message"]
+
+
+def test_an_update_naming_a_member_of_another_household_is_refused_by_the_index_too(
+        as_agent_a, person_factory, monkeypatch):
+    """The same last line for an updated declaration: the index refuses, the caller gets the
+    409 naming the person, and nothing of the update stays."""
+    head, taken = person_factory(), person_factory()
+    household = household_create(members=[(head, "head")])
+    household_create(members=[(taken, "head")])
+    monkeypatch.setattr(services, "_leave_other_households", lambda **kw: None)
+    r = as_agent_a.post(f"households/{household.reference}/declarations", {
+        "household": household_data(),
+        "members": [member_data(head.idcs, "head"), member_data(taken.idcs, "sibling")]})
+    assert r.status_code == 409
+    assert r.json()["error"]["idcs"] == [taken.idcs]
+    household.refresh_from_db()
+    assert household.current_version == 1
 
 
 def _race(clients: list[ApiClient], bodies: list[dict[str, Any]]) -> list[Any]:
