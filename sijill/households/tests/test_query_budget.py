@@ -46,3 +46,17 @@ def test_the_answer_built_without_reading_back_matches_a_read(as_agent_a: Any) -
     assert written.status_code == 201
     read = as_agent_a.get(f"/api/v1/households/{written.json()['reference']}")
     assert read.json() == written.json()
+
+
+@pytest.mark.django_db
+def test_the_answer_built_without_validation_is_what_validation_gives(as_agent_a: Any) -> None:
+    from sijill.households import api, services
+
+    people = [(person_create(), "head"), (person_create(), "spouse"), (person_create(), "child")]
+    written = as_agent_a.post("/api/v1/households", registration_payload(people))
+    assert written.status_code == 201
+    view = services.household_view(reference=written.json()["reference"])
+    assert view is not None
+    built = api._out(view)
+    validated = api.HouseholdOut.model_validate(built.model_dump())
+    assert built.model_dump(mode="json") == validated.model_dump(mode="json")
