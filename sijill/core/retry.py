@@ -1,14 +1,40 @@
 """Retries with exponential backoff, shared by the apps that deliver to the outside
-(programs' webhooks, DCI deliveries, notifications, verification)."""
+(programs' webhooks, DCI deliveries, notifications, verification).
+
+The task libraries do not retry: a failed attempt is recorded, and the next one is queued as a
+deferred task (`enqueue_at`) where the backend defers, else left to the app's sweeper, which
+also queues again what a killed worker lost (`overdue_ids`)."""
 
 from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+
+
+def enqueue_at(task: Any, *, run_after: datetime | None = None, **kwargs: Any) -> bool:
+    """Queue `task` now, or at `run_after` (a future time) where the backend defers tasks.
+    False when it could not be queued for later: the app's sweeper runs it when due."""
+    if run_after is not None and run_after > timezone.now():
+        if not task.get_backend().supports_defer:
+            return False
+        task = task.using(run_after=run_after)
+    task.enqueue(**kwargs)
+    return True
+
+
+def overdue_ids(pending: QuerySet[Any], *, grace: timedelta, limit: int) -> list[int]:
+    """The rows of `pending` (next_attempt_at, created_at) whose attempt is overdue by more
+    than `grace`: a first attempt never made or a retry never run (a lost task, a killed
+    worker, a backend without deferred tasks). Oldest first, at most `limit`."""
+    late = timezone.now() - grace
+    return list(pending.filter(Q(next_attempt_at__lte=late)
+                               | Q(next_attempt_at__isnull=True, created_at__lte=late))
+                .order_by("pk").values_list("pk", flat=True)[:limit])
 
 
 def backoff(attempts: int, *, base: float, cap: float | None = None) -> timedelta:

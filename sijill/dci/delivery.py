@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from sijill.core import retry
@@ -43,12 +42,8 @@ def queue(*, partner: DciPartner, action: str, url: str, message: dict[str, Any]
 def _schedule(d: DciDelivery) -> None:
     from sijill.dci.tasks import deliver_task
 
-    task = deliver_task
-    if d.next_attempt_at:
-        if not task.get_backend().supports_defer:
-            return  # the sweeper picks it up
-        task = task.using(run_after=d.next_attempt_at)
-    task.enqueue(delivery_id=d.pk, only_if_due=True)
+    retry.enqueue_at(deliver_task, run_after=d.next_attempt_at, delivery_id=d.pk,
+                     only_if_due=True)  # without deferred tasks the sweeper picks it up
 
 
 def post(url: str, body: bytes) -> str:
@@ -93,11 +88,8 @@ def deliver(delivery_id: int, *, only_if_due: bool = False) -> str:
 def requeue_overdue(*, grace: timedelta = timedelta(minutes=2), limit: int = 1000) -> int:
     from sijill.dci.tasks import deliver_task
 
-    late = timezone.now() - grace
-    ids = list(DciDelivery.objects.filter(status=DciDelivery.Status.PENDING)
-               .filter(Q(next_attempt_at__lte=late)
-                       | Q(next_attempt_at__isnull=True, created_at__lte=late))
-               .order_by("pk").values_list("pk", flat=True)[:limit])
+    ids = retry.overdue_ids(DciDelivery.objects.filter(status=DciDelivery.Status.PENDING),
+                            grace=grace, limit=limit)
     for pk in ids:
         deliver_task.enqueue(delivery_id=pk, only_if_due=True)
     return len(ids)

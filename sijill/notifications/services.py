@@ -135,15 +135,12 @@ def _schedule(notification: Notification) -> None:
     if notification.channel == Channel.LETTER:
         return  # letters wait for the next print batch (schedules.py)
     task = tasks.send_notification_task
-    when = notification.next_attempt_at
-    if when and when > timezone.now():
-        if not task.get_backend().supports_defer:
-            return  # no deferred tasks on this backend: the sweeper takes it up when due
-        task = task.using(run_after=when)
     if notification.kind == Kind.ONE_TIME_CODE:
         # A sign-in code lives 5 minutes and a citizen is waiting: ahead of bulk work.
         task = task.using(priority=CODE_TASK_PRIORITY)
-    task.enqueue(notification_id=notification.pk)
+    # Without deferred tasks the sweeper takes a retry up when due.
+    retry.enqueue_at(task, run_after=notification.next_attempt_at,
+                     notification_id=notification.pk)
 
 
 def notice_queue(*, kind: str, household: Household | None = None, person: Person | None = None,

@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from sijill.core import retry
@@ -61,12 +60,9 @@ def backoff(attempts: int) -> timedelta:
 def _schedule(delivery: WebhookDelivery) -> None:
     from sijill.programs.tasks import deliver_webhook_task
 
-    task = deliver_webhook_task
-    if delivery.next_attempt_at and task.get_backend().supports_defer:
-        task = task.using(run_after=delivery.next_attempt_at)
-    elif delivery.next_attempt_at:
-        return  # no deferred tasks on this backend: deliver_due() picks it up
-    task.enqueue(delivery_id=delivery.pk, only_if_due=True)
+    # Without deferred tasks, deliver_due() picks a retry up when due.
+    retry.enqueue_at(deliver_webhook_task, run_after=delivery.next_attempt_at,
+                     delivery_id=delivery.pk, only_if_due=True)
 
 
 def enqueue_changes(*, program_code: str, changes: Sequence[tuple[int, bool]]) -> int:
@@ -140,12 +136,8 @@ def requeue_overdue(*, grace: timedelta = timedelta(minutes=2), limit: int = 100
     tasks). A duplicate task is harmless: `deliver` locks the row and skips what is not due."""
     from sijill.programs.tasks import deliver_webhook_task
 
-    late = timezone.now() - grace
-    overdue = (WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
-               .filter(Q(next_attempt_at__lte=late)
-                       | Q(next_attempt_at__isnull=True, created_at__lte=late))
-               .order_by("pk").values_list("pk", flat=True)[:limit])
-    ids = list(overdue)
+    ids = retry.overdue_ids(WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING),
+                            grace=grace, limit=limit)
     for pk in ids:
         deliver_webhook_task.enqueue(delivery_id=pk, only_if_due=True)
     return len(ids)

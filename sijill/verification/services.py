@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from sijill.accounts.actors import SYSTEM, Actor
 from sijill.accounts.roles import Perm
 from sijill.audit.services import audit_record
+from sijill.core import retry
 from sijill.core.errors import Conflict, NotFound, ValidationFailed
 from sijill.core.events import household_scored
 from sijill.declaration.model import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Declaration
@@ -93,26 +94,17 @@ def subject_of(version: DeclarationVersion, *, today: date | None = None) -> Sub
                    declaration=declaration, members=members)
 
 
-def _enqueue(task: Any, *, run_after: datetime | None = None, **kwargs: Any) -> None:
-    """Queue a task; a deferred one only where the backend defers (else the sweeper runs it
-    when due: `verification_sweep`, `manage.py verification_sweep`)."""
-    if run_after is not None:
-        if not task.get_backend().supports_defer:
-            return
-        task = task.using(run_after=run_after)
-    task.enqueue(**kwargs)
-
-
 def _schedule_process(verification_id: int, at: datetime | None = None) -> None:
     from sijill.verification.tasks import verify_household_task
 
-    _enqueue(verify_household_task, run_after=at, verification_id=verification_id)
+    # Without deferred tasks the sweeper runs it when due (`manage.py verification_sweep`).
+    retry.enqueue_at(verify_household_task, run_after=at, verification_id=verification_id)
 
 
 def _schedule_deadline(verification_id: int, at: datetime) -> None:
     from sijill.verification.tasks import verification_deadline_task
 
-    _enqueue(verification_deadline_task, run_after=at, verification_id=verification_id)
+    retry.enqueue_at(verification_deadline_task, run_after=at, verification_id=verification_id)
 
 
 # ---------------------------------------------------------------------------------------------
