@@ -9,6 +9,7 @@ in cache and memory flat; batches ordered by milieu only compute the columns of 
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -21,8 +22,13 @@ from sijill.scoring.engine.derivations import DERIVATIONS, MEMBER_FEATURES, Deri
 from sijill.scoring.engine.formula import Formula
 from sijill.scoring.engine.inputs import HouseholdBatch
 
+log = logging.getLogger(__name__)
+
 _N_MILIEUX = len(Milieu)
 DEFAULT_CHUNK = 8_192
+#: Below this many households "auto" keeps to NumPy: a kernel's first compilation in a process
+#: (seconds, or a disk-cache load) would cost more than it saves on a small batch.
+KERNEL_MIN_HOUSEHOLDS = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,9 @@ class _Plan:
     model_provisional: np.ndarray  # (milieu code,) bool
     constants: np.ndarray  # (milieu code,)
     region_terms: np.ndarray  # (milieu code, formula region)
+    order: tuple[tuple[int, tuple[int, ...]], ...]  # milieu code, its columns in model order
+    provisional_columns: np.ndarray  # (milieu code, i): the model's provisional columns
+    n_provisional: np.ndarray  # (milieu code,)
 
 
 def _plan(formula: Formula) -> _Plan:
@@ -74,8 +83,15 @@ def _plan(formula: Formula) -> _Plan:
     constants = np.zeros(_N_MILIEUX)
     region_terms = np.zeros((_N_MILIEUX, r))
     index = {c: j for j, c in enumerate(columns)}
+    order = {}
+    provisional_columns = np.zeros((_N_MILIEUX, k), dtype=np.int64)
+    n_provisional = np.zeros(_N_MILIEUX, dtype=np.int64)
     for milieu, model in formula.milieux.items():
         mc = code(milieu)
+        order[mc] = tuple(index[v.key] for v in model.variables)
+        marked = [index[v.key] for v in model.variables if v.provisional]
+        n_provisional[mc] = len(marked)
+        provisional_columns[mc, : len(marked)] = marked
         has_model[mc] = True
         model_provisional[mc] = model.is_provisional
         constants[mc] = model.constant
@@ -95,6 +111,9 @@ def _plan(formula: Formula) -> _Plan:
         model_provisional,
         constants,
         region_terms,
+        tuple(sorted(order.items())),
+        provisional_columns,
+        n_provisional,
     )
 
 
@@ -181,10 +200,18 @@ def score_batch(
     sources: bool = False,
     chunk_size: int = DEFAULT_CHUNK,
     validate: bool = True,
+    engine: str = "auto",
 ) -> BatchResult:
     """Score every household of `batch` with `formula` (declared values, replaced where
     verified). Ask for `values`, `contributions` and `sources` (verified flags) matrices only
-    when needed: each is n x columns."""
+    when needed: each is n x columns.
+
+    `engine`: "kernel" (the fused compiled loop of `kernel`), "numpy" (columns in chunks of
+    `chunk_size`), or "auto": the kernel for batches of at least `KERNEL_MIN_HOUSEHOLDS`
+    households when numba is installed and the definitions translate, NumPy otherwise. Both
+    give the same scores (to 1e-9). With `validate=False` the batch is trusted as valid."""
+    if engine not in ("auto", "kernel", "numpy"):
+        raise ValueError(f"unknown engine {engine!r}")
     if validate:
         batch.validate()
     plan = _plan(formula)
@@ -196,6 +223,14 @@ def score_batch(
     present_codes = np.flatnonzero(np.bincount(batch.milieu, minlength=_N_MILIEUX))
     if not np.all(plan.has_model[present_codes]):
         raise ValueError(f"{formula.label} has no model for some milieu in the batch")
+    if engine == "kernel" or (engine == "auto" and n >= KERNEL_MIN_HOUSEHOLDS):
+        result = _score_with_kernel(
+            formula, plan, batch, region_map,
+            values=values, contributions=contributions, sources=sources,
+            strict=engine == "kernel",
+        )  # fmt: skip
+        if result is not None:
+            return result
 
     score = np.empty(n)
     provisional = plan.model_provisional[batch.milieu]
@@ -310,3 +345,127 @@ def _chunks(milieu: np.ndarray, chunk_size: int) -> list[tuple[int, int]]:
         cuts |= set(changes.tolist())
     bounds = sorted(cuts)
     return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _score_with_kernel(
+    formula: Formula,
+    plan: _Plan,
+    batch: HouseholdBatch,
+    region_map: np.ndarray,
+    *,
+    values: bool,
+    contributions: bool,
+    sources: bool,
+    strict: bool,
+) -> BatchResult | None:
+    """The batch through the fused kernel, or None (NumPy fallback) when numba is missing or a
+    definition cannot be compiled; `strict` raises instead."""
+    from sijill.scoring.engine import kernel as fused
+
+    n, k = batch.n, len(plan.columns)
+    bool_fields = frozenset(
+        name
+        for columns in (batch.household, batch.members)
+        for name, column in columns.items()
+        if column.dtype == bool
+    )
+    layout = fused.Layout(
+        plan.derivations,
+        plan.order,
+        values=values,
+        contributions=contributions,
+        bool_fields=bool_fields,
+    )
+    try:
+        kernel = fused.compile_kernel(layout)
+    except (ImportError, fused.Untranslatable) as e:
+        if strict:
+            raise
+        _warn_fallback(e)
+        return None
+
+    def effective(level: str, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+        columns = batch.household if level == "household" else batch.members
+        overrides = batch.household_overrides if level == "household" else batch.member_overrides
+        out = {}
+        for name in names:
+            o = overrides.get(name)
+            declared = columns[name]
+            out[name] = declared if o is None else np.where(o.verified, o.values, declared)
+        return out
+
+    score = np.empty(n)
+    provisional_nonzero = np.empty(n, dtype=bool)
+    out_values = np.empty((n if values else 0, k))
+    out_contrib = np.empty((n if contributions else 0, k))
+    try:
+        kernel.run(
+            offsets=batch.offsets,
+            milieu=batch.milieu,
+            region=batch.region,
+            weights=plan.weights,
+            in_model=plan.in_model,
+            constants=plan.constants,
+            region_terms=plan.region_terms[:, region_map],
+            provisional=plan.provisional_columns,
+            n_provisional=plan.n_provisional,
+            household=effective("household", kernel.household_fields),
+            members=effective("member", kernel.member_fields),
+            score=score,
+            provisional_nonzero=provisional_nonzero,
+            values=out_values,
+            contributions=out_contrib,
+        )
+    except Exception as e:
+        from numba.core.errors import NumbaError
+
+        if strict or not isinstance(e, NumbaError):
+            raise
+        _warn_fallback(e)
+        return None
+    return BatchResult(
+        formula_identifier=formula.identifier,
+        formula_version=formula.version,
+        columns=plan.columns,
+        score=score,
+        provisional=plan.model_provisional[batch.milieu],
+        provisional_nonzero=provisional_nonzero,
+        values=out_values if values else None,
+        contributions=out_contrib if contributions else None,
+        verified=_verified_flags(plan, batch) if sources else None,
+    )
+
+
+_warned: set[str] = set()
+
+
+def _warn_fallback(error: Exception) -> None:
+    text = f"{type(error).__name__}: {error}"
+    if text not in _warned:
+        _warned.add(text)
+        log.warning("batch scoring falls back to NumPy: %s", text.splitlines()[0])
+
+
+def _verified_flags(plan: _Plan, batch: HouseholdBatch) -> np.ndarray:
+    """(n, columns): whether a verified value fed each variable of each household's model."""
+    n = batch.n
+    heads = batch.offsets[:-1]
+    household = {f: o.verified for f, o in batch.household_overrides.items()}
+    head = {f: o.verified[heads] for f, o in batch.member_overrides.items()}
+    member: dict[str, np.ndarray] = {}
+    out = np.zeros((n, len(plan.columns)), dtype=bool)
+    in_model = plan.in_model[batch.milieu]
+    for j, d in enumerate(plan.derivations):
+        flag = np.zeros(n, dtype=bool)
+        for name in d.household_fields:
+            flag |= household.get(name, False)
+        for name in d.head_fields:
+            flag |= head.get(name, False)
+        for name in d.member_fields:
+            o = batch.member_overrides.get(name)
+            if o is not None:
+                if name not in member:
+                    member[name] = np.logical_or.reduceat(o.verified, heads) if n else flag
+                flag |= member[name]
+        out[:, j] = flag & in_model[:, j]
+    return out

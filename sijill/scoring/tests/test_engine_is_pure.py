@@ -14,6 +14,7 @@ def test_importing_the_engine_does_not_import_django() -> None:
         "import sys\n"
         "import sijill.scoring.engine\n"
         "import sijill.scoring.engine.calibration\n"
+        "import sijill.scoring.engine.kernel\n"
         "from sijill.scoring.engine import default_formula\n"
         "default_formula()\n"
         "assert 'django' not in sys.modules, sorted(m for m in sys.modules if 'django' in m)\n"

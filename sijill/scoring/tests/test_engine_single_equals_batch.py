@@ -1,10 +1,12 @@
-"""The single-household path and the batch path give the same scores, values and sources."""
+"""The single-household path and the batch path (NumPy columns and the fused compiled kernel)
+give the same scores, values and sources."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -133,14 +135,21 @@ def households(draw: st.DrawFn) -> HouseholdInput:
     )
 
 
+@pytest.mark.parametrize("engine", ["numpy", "kernel"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(households(), min_size=1, max_size=25), st.integers(min_value=1, max_value=7))
 def test_the_batch_path_scores_every_household_as_the_single_path_does(
-    inputs: list[HouseholdInput], chunk_size: int
+    engine: str, inputs: list[HouseholdInput], chunk_size: int
 ) -> None:
     batch = HouseholdBatch.from_inputs(inputs, FORMULA.region_codes)
     result = score_batch(
-        FORMULA, batch, values=True, contributions=True, sources=True, chunk_size=chunk_size
+        FORMULA,
+        batch,
+        values=True,
+        contributions=True,
+        sources=True,
+        chunk_size=chunk_size,
+        engine=engine,
     )
     column = {key: j for j, key in enumerate(result.columns)}
     for i, household in enumerate(inputs):
