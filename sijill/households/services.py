@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +38,7 @@ from sijill.accounts.actors import SYSTEM, Actor
 from sijill.accounts.roles import Perm
 from sijill.audit.services import audit_record
 from sijill.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from sijill.core.precompiled import precompiled
 from sijill.declaration.model import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Declaration, HouseholdData
 from sijill.declaration.model import MemberData as MemberRecord
 from sijill.declaration.vocab import Relationship
@@ -120,7 +121,8 @@ def _check_commune(problems: Problems, code: str, actor: Actor) -> Commune | Non
 def rollout_window_for(commune: Commune) -> RolloutWindow | None:
     """The most specific roll-out window covering a commune (commune, province, region)."""
     codes = [commune.code, commune.province_id, commune.province.region_id]
-    windows = {w.code: w for w in RolloutWindow.objects.filter(code__in=codes)}
+    windows = {w.code: w for w in precompiled(
+        "households.rollout", lambda *c: RolloutWindow.objects.filter(code__in=c), codes)}
     return next((windows[code] for code in codes if code in windows), None)
 
 
@@ -151,6 +153,17 @@ def _check_household_data(problems: Problems, data: HouseholdData) -> None:
                          % {"low": low, "high": high})
 
 
+def _persons_locked(*idcs: str) -> QuerySet[Person]:
+    """The persons with these IDCS, locked in primary-key order (a concurrent death or
+    registration of the same person waits), each with the household they are an active member
+    of (`active_household_id`, None if none): `_leave_other_households` reads memberships only
+    when one is elsewhere."""
+    active = (Membership.objects.filter(person=OuterRef("pk"), end_date__isnull=True)
+              .order_by().values("household_id")[:1])
+    return (Person.objects.select_for_update(of=("self",)).filter(idcs__in=idcs)
+            .annotate(active_household_id=Subquery(active)).order_by("pk"))
+
+
 def _check_members(problems: Problems, members: Sequence[MemberRecord], *,
                    declarant_idcs: str | None, day: date) -> dict[str, Person]:
     """Check the members and the declarant; return the persons by IDCS (locked for update)."""
@@ -169,14 +182,9 @@ def _check_members(problems: Problems, members: Sequence[MemberRecord], *,
             continue
         seen.add(m.idcs)
         wanted.append(m.idcs)
-    # Locked in primary-key order: a concurrent death or registration of the same person waits.
-    # Each comes with the household they are an active member of (None if none), so that
-    # `_leave_other_households` reads memberships only when one is elsewhere.
-    active = (Membership.objects.filter(person=OuterRef("pk"), end_date__isnull=True)
-              .values("household_id")[:1])
-    persons = {p.idcs: p for p in Person.objects.select_for_update(of=("self",))
-               .filter(idcs__in=wanted).annotate(active_household_id=Subquery(active))
-               .order_by("pk")}
+    persons = {p.idcs: p for p in
+               precompiled(("households.persons", len(wanted)), _persons_locked, wanted)
+               } if wanted else {}
     for i, m in enumerate(members):
         if m.idcs not in wanted:
             continue
