@@ -55,8 +55,9 @@ class Household(models.Model):
 
     reference = models.CharField(_("reference"), max_length=12, unique=True,
                                  help_text="Stable public identifier, MEN-XXXXXXXX.")
+    # No index of its own: household_commune_status (commune, status) serves every lookup.
     commune = models.ForeignKey("geography.Commune", on_delete=models.PROTECT,
-                                related_name="households")
+                                related_name="households", db_index=False)
     milieu = c.enum_field(c.Milieu, _("milieu"))
     address = models.CharField(_("address"), max_length=300)
     declarant = models.ForeignKey("population.Person", on_delete=models.PROTECT,
@@ -98,7 +99,9 @@ class Membership(models.Model):
         RELATIONSHIP_CHANGED = "relationship_changed", _("Relationship to the head changed")
         HOUSEHOLD_CANCELLED = "household_cancelled", _("Registration cancelled")
 
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="memberships")
+    # No index of its own: membership_hh_end (household, end_date) serves every lookup.
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="memberships",
+                                  db_index=False)
     person = models.ForeignKey("population.Person", on_delete=models.PROTECT,
                                related_name="memberships")
     relationship = c.enum_field(c.Relationship, _("relationship to the head"))
@@ -156,13 +159,20 @@ class DeclarationVersion(ImmutableModel):
     Address, commune and milieu are copied in so a version says where the household lived then.
     """
 
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="versions")
+    # Indexes: (household, version) is unique, and that index serves every lookup by household.
+    # Declarant and commune are copies no query looks versions up by (people are retired, not
+    # deleted; communes are reference data): no index, so every version written maintains
+    # three indexes fewer (the bulk import writes 100,000s at once).
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="versions",
+                                  db_index=False)
     version = models.PositiveIntegerField()
     reason = models.CharField(max_length=40)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=60)
-    declarant = models.ForeignKey("population.Person", on_delete=models.PROTECT, related_name="+")
-    commune = models.ForeignKey("geography.Commune", on_delete=models.PROTECT, related_name="+")
+    declarant = models.ForeignKey("population.Person", on_delete=models.PROTECT, related_name="+",
+                                  db_index=False)
+    commune = models.ForeignKey("geography.Commune", on_delete=models.PROTECT, related_name="+",
+                                db_index=False)
     milieu = c.enum_field(c.Milieu, _("milieu"))
     address = models.CharField(_("address"), max_length=300)
 
@@ -215,8 +225,9 @@ class DeclarationVersion(ImmutableModel):
 class MemberDeclaration(ImmutableModel):
     """What one declaration version states about one member (mirrors MemberData)."""
 
+    # No index of its own: the unique (declaration, person) index serves every lookup.
     declaration = models.ForeignKey(DeclarationVersion, on_delete=models.PROTECT,
-                                    related_name="members")
+                                    related_name="members", db_index=False)
     position = models.PositiveSmallIntegerField(help_text="Order in the declaration.")
     person = models.ForeignKey("population.Person", on_delete=models.PROTECT, related_name="+")
     relationship = c.enum_field(c.Relationship, _("relationship to the head"))
