@@ -14,12 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
 from sijill.core.errors import Conflict, ValidationFailed
 from sijill.core.models import IdempotencyRecord
+from sijill.core.precompiled import precompiled
 
 HEADER = "Idempotency-Key"
 
@@ -31,6 +33,15 @@ def _body(result: Any) -> tuple[int, Any]:
     elif isinstance(obj, list):
         obj = [o.model_dump(mode="json") if isinstance(o, BaseModel) else o for o in obj]
     return status, obj
+
+
+def _records(actor_label: str, key: str) -> QuerySet[IdempotencyRecord]:
+    return IdempotencyRecord.objects.filter(actor_label=actor_label, key=key).only("pk")[:1]
+
+
+def _recorded(actor_label: str, key: str) -> bool:
+    """Whether this key already has an answer (asked on every write: precompiled)."""
+    return bool(list(precompiled("core.idempotency", _records, [actor_label, key])))
 
 
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -53,7 +64,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                                extra={"code": "idempotency_key_reused"})
             return record.status_code, record.response_body
 
-        if IdempotencyRecord.objects.filter(actor_label=actor_label, key=key).exists():
+        if _recorded(actor_label, key):
             return replay()
         try:
             with transaction.atomic():
