@@ -38,6 +38,7 @@ from sijill.accounts.actors import SYSTEM, Actor
 from sijill.accounts.roles import Perm
 from sijill.audit.services import audit_record
 from sijill.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from sijill.core.inserts import insert_rows
 from sijill.core.precompiled import precompiled
 from sijill.declaration.model import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Declaration, HouseholdData
 from sijill.declaration.model import MemberData as MemberRecord
@@ -325,16 +326,15 @@ def _version_rows(*, household: Household, declaration: Declaration,
                   persons: dict[str, Person], declarant: Person, actor: Actor,
                   reason: str) -> DeclarationVersion:
     """Insert version `household.current_version` and its members (two statements)."""
-    version = DeclarationVersion.objects.create(
+    version = DeclarationVersion(
         household=household, version=household.current_version, reason=reason,
         created_by=actor.label, declarant=declarant, commune_id=household.commune_id,
         milieu=household.milieu, address=household.address,
         **_plain(declaration.household, HOUSEHOLD_FIELDS))
-    MemberDeclaration.objects.bulk_create([
-        MemberDeclaration(declaration=version, position=i, person=persons[m.idcs],
-                          **_plain(m, _MEMBER_DATA_FIELDS))
-        for i, m in enumerate(declaration.members)
-    ])
+    insert_rows([version])
+    insert_rows([MemberDeclaration(declaration=version, position=i, person=persons[m.idcs],
+                                   **_plain(m, _MEMBER_DATA_FIELDS))
+                 for i, m in enumerate(declaration.members)])
     return version
 
 
@@ -444,7 +444,7 @@ def _sync_memberships(*, household: Household, declaration: Declaration,
     # A concurrent transaction may have given one of these persons another household first:
     # the partial unique index refuses the insert and the writer, once its transaction or
     # savepoint is rolled back, names them (`_taken`).
-    Membership.objects.bulk_create(joining)
+    insert_rows(joining)
     return joining
 
 
@@ -540,9 +540,9 @@ def _register(*, actor: Actor, data: RegistrationInput, submit: bool, commune: C
                               notice_language=data.notice_language, created_by=actor.label,
                               centre_id=actor.centre_id,
                               status=S.SUBMITTED if submit else S.DRAFT)
-        household.save(force_insert=True)
-        RegistrationEvent.objects.bulk_create(lifecycle_events(
-            household_ids=[household.pk], actor_label=actor.label, submitted=submit))
+        insert_rows([household])
+        insert_rows(lifecycle_events(household_ids=[household.pk], actor_label=actor.label,
+                                     submitted=submit))
         version = _version_rows(household=household, declaration=data.declaration,
                                 persons=persons, declarant=declarant, actor=actor,
                                 reason="registration")
