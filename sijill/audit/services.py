@@ -13,6 +13,7 @@ from sijill.accounts.actors import Actor
 from sijill.audit.chain import GENESIS, entry_hash
 from sijill.audit.models import AuditEntry
 from sijill.audit.selectors import Access, accesses_of
+from sijill.core.inserts import insert_rows
 
 _LOCK_KEY = 0x5A1A_A0D1  # advisory lock id serialising chain appends on PostgreSQL
 
@@ -52,8 +53,9 @@ def audit_record(*, actor: Actor, action: str, entity: str, entity_id: str | int
             "action": action, "entity": entity, "entity_id": str(entity_id),
             "subject": subject, "purpose": purpose or actor.purpose, "detail": detail or {},
         }
-        return AuditEntry.objects.create(prev_hash=prev, hash=entry_hash(prev_hash=prev, **fields),
-                                         **fields)
+        entry = AuditEntry(prev_hash=prev, hash=entry_hash(prev_hash=prev, **fields), **fields)
+        insert_rows([entry])
+        return entry
 
 
 @dataclass(frozen=True)
