@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
 from sijill.core.errors import Conflict, ValidationFailed
+from sijill.core.inserts import insert_rows
 from sijill.core.models import IdempotencyRecord
 from sijill.core.precompiled import precompiled
 
@@ -70,9 +71,9 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             with transaction.atomic():
                 result = view(request, *args, **kwargs)
                 status, body = _body(result)
-                IdempotencyRecord.objects.create(actor_label=actor_label, key=key,
-                                                 request_hash=digest, status_code=status,
-                                                 response_body=body)
+                insert_rows([IdempotencyRecord(actor_label=actor_label, key=key,
+                                                request_hash=digest, status_code=status,
+                                                response_body=body)])
         except IntegrityError:
             # A concurrent request with the same key committed first: its work stands, ours
             # rolled back whole. Answer as it did.
