@@ -128,7 +128,9 @@ class ImportResult:
     errors: list[BadRow] = field(default_factory=list)
     method: str = ""
     #: Wall time of each phase: reading + validation, writing + commit, announcing (the
-    #: household_submitted receivers, e.g. queued scoring tasks).
+    #: household_submitted receivers, e.g. queued scoring tasks); "commit" is the part of
+    #: "write" spent in the COMMIT, where PostgreSQL checks the deferred foreign keys of every
+    #: row written (0 when the caller holds the transaction).
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -339,19 +341,22 @@ def _register_rows_copy(wanted: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
         with cursor.copy("COPY bulk_import_idcs (idcs) FROM STDIN") as copy:
             copy.write("\n".join(wanted) + ("\n" if wanted else ""))
         cursor.execute("ANALYZE bulk_import_idcs")
-        buffer = bytearray()
-        sql = (f'COPY (SELECT p.idcs, p.id, p.birth_date, p.status, m.household_id, m.id, '  # noqa: S608
-               f'm.relationship FROM bulk_import_idcs w JOIN "{person}" p ON p.idcs = w.idcs '
-               f'LEFT JOIN "{membership}" m ON m.person_id = p.id AND m.end_date IS NULL) '
-               "TO STDOUT WITH (FORMAT csv)")
-        with cursor.copy(sql) as copy:
-            for data in copy:
-                buffer += data
+        # The rows come back as a few text values of 20,000 CSV lines each (format() writes
+        # NULL as nothing): read row by row, COPY TO cost 2.4 us of Python per row (0.7 s per
+        # 300,000 members).
+        cursor.execute(
+            "SELECT string_agg(line, %s) FROM (SELECT format('%%s,%%s,%%s,%%s,%%s,%%s,%%s', "  # noqa: S608
+            "p.idcs, p.id, p.birth_date, p.status, m.household_id, m.id, m.relationship) AS line, "
+            "(row_number() OVER ()) / 20000 AS part "
+            f'FROM bulk_import_idcs w JOIN "{person}" p ON p.idcs = w.idcs '
+            f'LEFT JOIN "{membership}" m ON m.person_id = p.id AND m.end_date IS NULL) lines '
+            "GROUP BY part", ["\n"])
+        text = "\n".join(r[0] for r in cursor.fetchall())
     names = ["idcs", "person_id", "birth_date", "status", "household_id", "membership_id",
              "old_relationship"]
-    if not buffer:
+    if not text:
         return pl.DataFrame(schema=_PERSON_SCHEMA), pl.DataFrame(schema=_BUSY_SCHEMA)
-    rows = pl.read_csv(bytes(buffer), has_header=False, new_columns=names,
+    rows = pl.read_csv(text.encode(), has_header=False, new_columns=names,
                        schema_overrides={**_PERSON_SCHEMA, **_BUSY_SCHEMA})
     return (rows.select(*_PERSON_SCHEMA).unique("idcs"),
             rows.filter(pl.col("membership_id").is_not_null()).select(*_BUSY_SCHEMA))
@@ -536,7 +541,9 @@ def households_import(*, path: Path, actor: Actor = SYSTEM, day: date | None = N
                      detail={"file": path.name, "sha256": digest, "households": len(created),
                              "members": frame.height,
                              "references": [ref for _, ref in created]})
+        written = time.perf_counter()
     result.timings["write"] = time.perf_counter() - started
+    result.timings["commit"] = time.perf_counter() - written
 
     def announce() -> None:
         begun = time.perf_counter()

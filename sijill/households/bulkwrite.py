@@ -12,7 +12,6 @@ then submitted (`services.lifecycle_events`).
 from __future__ import annotations
 
 import io
-import random
 from datetime import datetime
 
 import polars as pl
@@ -24,19 +23,21 @@ from sijill.security.fields import encrypt_model_frame
 
 BATCH = 2000  # rows per INSERT batch off PostgreSQL
 COPY_SLICE = 50_000  # rows per CSV buffer handed to COPY
-_random = random.SystemRandom()
 
 
 def reserve_ids(model: type[models.Model], count: int) -> pl.Series:
     """`count` primary keys nobody else will use (call inside the writing transaction).
 
-    PostgreSQL: `nextval` on the table's sequence. SQLite: after MAX(id), under the write lock
-    the (IMMEDIATE) transaction holds."""
+    PostgreSQL: `nextval` on the table's sequence, named once (resolving its name on every row
+    cost 4.5 µs a key, 0.45 s per 100,000). SQLite: after MAX(id), under the write lock the
+    (IMMEDIATE) transaction holds."""
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                           "FROM generate_series(1, %s)", [table, count])
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            sequence = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                           [sequence, count])
             ids = [r[0] for r in cursor.fetchall()]
         else:
             cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608
@@ -46,11 +47,13 @@ def reserve_ids(model: type[models.Model], count: int) -> pl.Series:
 
 
 def _taken(values: list[str]) -> set[str]:
-    """The references among `values` already in use (PostgreSQL: one statement, an array)."""
+    """The references among `values` already in use (PostgreSQL: one statement, the values
+    sent as one text parameter rather than an array of 100,000s of elements)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f'SELECT reference FROM "{Household._meta.db_table}" '  # noqa: S608
-                           "WHERE reference = ANY(%s)", [values])
+                           "WHERE reference = ANY(string_to_array(%s, ','))",
+                           [",".join(values)])
             return {r[0] for r in cursor.fetchall()}
     found: set[str] = set()
     for i in range(0, len(values), 5000):
@@ -60,16 +63,16 @@ def _taken(values: list[str]) -> set[str]:
 
 
 def household_references(count: int) -> list[str]:
-    """`count` fresh household references (MEN-XXXXXXXX), none in use, in random order."""
-    chosen: set[str] = set()
+    """`count` fresh household references (MEN-XXXXXXXX), none in use, in the random order they
+    were drawn (no shuffle needed: each one is drawn independently of the household it goes to).
+    """
+    chosen: dict[str, None] = {}
     while len(chosen) < count:
-        fresh = {_reference() for _ in range(count - len(chosen))}
-        fresh -= chosen
-        fresh -= _taken(sorted(fresh))
-        chosen |= fresh
-    out = list(chosen)
-    _random.shuffle(out)
-    return out
+        fresh = [r for r in dict.fromkeys(_reference() for _ in range(count - len(chosen)))
+                 if r not in chosen]
+        taken = _taken(fresh)
+        chosen.update((r, None) for r in fresh if r not in taken)
+    return list(chosen)
 
 
 def write_frame(model: type[models.Model], frame: pl.DataFrame) -> int:
