@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sijill.declaration.vocab import Milieu
+from sijill.declaration.vocab import Milieu, Relationship
 from sijill.scoring.engine.codes import ENUM_FIELDS, code
 from sijill.scoring.engine.derivations import DERIVATIONS, MEMBER_FEATURES, Derivation
 from sijill.scoring.engine.formula import Formula
@@ -212,25 +212,27 @@ def score_batch(
     give the same scores (to 1e-9). With `validate=False` the batch is trusted as valid."""
     if engine not in ("auto", "kernel", "numpy"):
         raise ValueError(f"unknown engine {engine!r}")
-    if validate:
-        batch.validate()
     plan = _plan(formula)
     n, k = batch.n, len(plan.columns)
     try:
         region_map = np.array([formula.region_codes.index(c) for c in batch.region_codes])
     except ValueError:
         raise ValueError(f"batch has regions unknown to {formula.label}") from None
-    present_codes = np.flatnonzero(np.bincount(batch.milieu, minlength=_N_MILIEUX))
-    if not np.all(plan.has_model[present_codes]):
-        raise ValueError(f"{formula.label} has no model for some milieu in the batch")
     if engine == "kernel" or (engine == "auto" and n >= KERNEL_MIN_HOUSEHOLDS):
+        if validate:
+            batch.validate_columns()  # the rest in one pass by the kernel's check
         result = _score_with_kernel(
             formula, plan, batch, region_map,
             values=values, contributions=contributions, sources=sources,
-            strict=engine == "kernel",
+            strict=engine == "kernel", validate=validate,
         )  # fmt: skip
         if result is not None:
             return result
+    if validate:
+        batch.validate()
+    present_codes = np.flatnonzero(np.bincount(batch.milieu, minlength=_N_MILIEUX))
+    if not np.all(plan.has_model[present_codes]):
+        raise ValueError(f"{formula.label} has no model for some milieu in the batch")
 
     score = np.empty(n)
     provisional = plan.model_provisional[batch.milieu]
@@ -357,6 +359,7 @@ def _score_with_kernel(
     contributions: bool,
     sources: bool,
     strict: bool,
+    validate: bool,
 ) -> BatchResult | None:
     """The batch through the fused kernel, or None (NumPy fallback) when numba is missing or a
     definition cannot be compiled; `strict` raises instead."""
@@ -394,7 +397,10 @@ def _score_with_kernel(
             out[name] = declared if o is None else np.where(o.verified, o.values, declared)
         return out
 
+    if validate:
+        kernel.check(batch, code(Relationship.HEAD), plan.has_model, formula.label)
     score = np.empty(n)
+    provisional = np.empty(n, dtype=bool)
     provisional_nonzero = np.empty(n, dtype=bool)
     out_values = np.empty((n if values else 0, k))
     out_contrib = np.empty((n if contributions else 0, k))
@@ -409,9 +415,11 @@ def _score_with_kernel(
             region_terms=plan.region_terms[:, region_map],
             provisional=plan.provisional_columns,
             n_provisional=plan.n_provisional,
+            model_provisional=plan.model_provisional,
             household=effective("household", kernel.household_fields),
             members=effective("member", kernel.member_fields),
             score=score,
+            provisional_out=provisional,
             provisional_nonzero=provisional_nonzero,
             values=out_values,
             contributions=out_contrib,
@@ -428,7 +436,7 @@ def _score_with_kernel(
         formula_version=formula.version,
         columns=plan.columns,
         score=score,
-        provisional=plan.model_provisional[batch.milieu],
+        provisional=provisional,
         provisional_nonzero=provisional_nonzero,
         values=out_values if values else None,
         contributions=out_contrib if contributions else None,

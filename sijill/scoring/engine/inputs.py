@@ -136,8 +136,24 @@ class HouseholdBatch:
 
     def validate(self) -> None:
         """Check shapes, non-empty households and one head, first, per household."""
+        self.validate_columns()
+        if np.any(np.diff(self.offsets) < 1):
+            raise ValueError("offsets must start at 0 and every household needs a member")
+        region = self.region
+        if len(region) and (region.min() < 0 or region.max() >= len(self.region_codes)):
+            raise ValueError("region indices must point into region_codes")
+        rel = self.members["relationship"]
+        head = code(Relationship.HEAD)
+        if int(self.offsets[-1]) and (
+            np.any(rel[self.offsets[:-1]] != head) or int(np.count_nonzero(rel == head)) != self.n
+        ):
+            raise ValueError("each household needs exactly one head, listed first")
+
+    def validate_columns(self) -> None:
+        """Check the columns' lengths against `offsets` (the cheap part of `validate`; the
+        per-household part is done in one pass by the batch kernel)."""
         n, m = self.n, int(self.offsets[-1])
-        if self.offsets[0] != 0 or np.any(np.diff(self.offsets) < 1):
+        if self.offsets[0] != 0:
             raise ValueError("offsets must start at 0 and every household needs a member")
         for name in HOUSEHOLD_FIELDS:
             if len(self.household[name]) != n:
@@ -153,12 +169,6 @@ class HouseholdBatch:
         for name, o in self.member_overrides.items():
             if len(o.values) != m or len(o.verified) != m:
                 raise ValueError(f"member override {name!r} has the wrong length")
-        rel = self.members["relationship"]
-        head = code(Relationship.HEAD)
-        if m and (
-            np.any(rel[self.offsets[:-1]] != head) or int(np.count_nonzero(rel == head)) != n
-        ):
-            raise ValueError("each household needs exactly one head, listed first")
 
     @classmethod
     def from_inputs(

@@ -35,6 +35,7 @@ import sys
 import tempfile
 import textwrap
 import threading
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,7 +231,7 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
     derive = ["h_size = np.float64(b - a)"]
     derive += [f"h_{f} = {_field_load(f, 'hh_' + f, 'i', layout.bool_fields)}" for f in h_fields]
     derive += [
-        f"h_head_{f} = {_field_load(f, 'mem_' + f, 'a', layout.bool_fields)}"
+        f"h_head_{f} = {_field_load(f, 'mem_' + f, 'ua', layout.bool_fields)}"
         for f in head_fields
     ]
     packing: list[str] = []
@@ -243,17 +244,17 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
         words = [list(range(q, min(q + 8, len(features)))) for q in range(0, len(features), 8)]
         packing = ["m0 = offsets[lo]", "m1 = offsets[hi]"]
         packing += [f"w{q} = np.empty(m1 - m0, np.int64)" for q in range(len(words))]
-        packing.append("for r in range(m0, m1):")
+        packing += ["u0 = np.uint64(m0)", "for r in range(u0, np.uint64(m1)):"]
         body = list(loads)
         for statements, _ in translated:
             body += statements
         for q, word in enumerate(words):
             lanes = [f"(np.int64({translated[p][1]}) << {8 * (p % 8)})" for p in word]
-            body.append(f"w{q}[r - m0] = " + " | ".join(lanes))
+            body.append(f"w{q}[r - u0] = " + " | ".join(lanes))
         packing += ["    " + line for line in body]
         derive.append("if b - a <= 255:")
         derive += [f"    t{q} = 0" for q in range(len(words))]
-        derive.append("    for r in range(a - m0, b - m0):")
+        derive.append("    for r in range(ua - u0, np.uint64(b) - u0):")
         derive += [f"        t{q} += w{q}[r]" for q in range(len(words))]
         derive += [
             f"    c_{features[p]} = (t{q} >> {8 * (p % 8)}) & 255"
@@ -262,38 +263,39 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
         ]
         derive.append("else:")
         derive += [f"    c_{f} = 0" for f in features]
-        derive.append("    for r in range(a, b):")
+        derive.append("    for r in range(ua, np.uint64(b)):")
         slow = list(loads)
         for f, (statements, expression) in zip(features, translated, strict=True):
             slow += statements
             slow += [f"if {expression}:", f"    c_{f} += 1"]
         derive += ["        " + line for line in slow]
         derive += [f"h_n_{f} = np.float64(c_{f})" for f in features]
-    for j, d in enumerate(terms):
-        statements, expression = translate(d.fn, "h_", f"d{j}_")
-        derive += statements
-        derive.append(f"x[{j}] = np.float64({expression})")
+    # Per milieu, only its model's variables, summed in the model's order (as the single path
+    # does); a column outside the model keeps a stale value that `in_model` masks.
+    translated = {j: translate(d.fn, "h_", f"d{j}_") for j, d in enumerate(terms)}
+    derive.append("s = 0.0")
+    for position, (mc, columns_of_model) in enumerate(layout.models):
+        derive.append(f"{'if' if position == 0 else 'elif'} mc == {mc}:")
+        for j in columns_of_model:
+            statements, expression = translated[j]
+            derive += ["    " + line for line in statements]
+            derive.append(f"    x[{j}] = np.float64({expression})")
+            derive.append(f"    s += weights[{mc}, {j}] * x[{j}]")
+    derive += ["else:", "    s = np.nan  # a milieu without a model (validate=False)"]
 
     columns = ", ".join([*("hh_" + f for f in hh_args), *("mem_" + f for f in mem_args)])
     per_household = [
         "a = offsets[i]",
-        "b = offsets[i + 1]",
+        "b = offsets[i + np.uint64(1)]",
+        "ua = np.uint64(a)",
         "mc = milieu[i]",
         *derive,
-        "s = 0.0",
-        *(
-            line
-            for position, (mc, columns_of_model) in enumerate(layout.models)
-            for line in [
-                f"{'if' if position == 0 else 'elif'} mc == {mc}:",
-                *(f"    s += weights[{mc}, {j}] * x[{j}]" for j in columns_of_model),
-            ]
-        ),
         "pnz = False",
         "for t in range(n_provisional[mc]):",
         "    if x[provisional[mc, t]] != 0.0:",
         "        pnz = True",
         "score[i] = constants[mc] + region_terms[mc, region[i]] + s",
+        "provisional_out[i] = model_provisional[mc]",
         "provisional_nonzero[i] = pnz",
     ]
     if layout.values:
@@ -308,8 +310,11 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
         ]
     params = (
         "offsets, milieu, region, weights, in_model, constants, region_terms, provisional, "
-        f"n_provisional, score, provisional_nonzero, values, contributions, {columns}"
+        "n_provisional, model_provisional, score, provisional_out, provisional_nonzero, "
+        f"values, contributions, {columns}"
     )
+    # Indices are unsigned where they can be: a signed index costs a negative-index test per
+    # load, which also keeps the member loop from being vectorised (3x slower).
     # The parallel loop only hands out blocks: a call per household would pass (and count
     # references to) every column per household, which costs more than the work itself.
     source = "\n".join(
@@ -324,7 +329,7 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
             "    k = weights.shape[1]",
             f"    x = np.empty({len(terms)})",
             *("    " + line for line in packing),
-            "    for i in range(lo, hi):",
+            "    for i in range(np.uint64(lo), np.uint64(hi)):",
             *("        " + s for s in per_household),
             "",
             "",
@@ -335,9 +340,37 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
             f"        lo = task * {BLOCK}",
             f"        block(lo, min(n, lo + {BLOCK}), {params})",
             "",
+            "",
+            CHECK_SOURCE,
         ]
     )
     return source, hh_args, mem_args
+
+
+#: `HouseholdBatch.validate`'s per-household rules in one parallel pass (before the kernel,
+#: which trusts them): the number of households breaking them, and the number of heads.
+CHECK_SOURCE = """\
+@njit(parallel=True, nogil=True, cache=CACHE)
+def check(offsets, relationship, head, region, n_regions, milieu, has_model):
+    n = offsets.shape[0] - 1
+    m = relationship.shape[0]
+    bad = 0
+    no_model = 0
+    for i in prange(n):
+        if milieu[i] >= has_model.shape[0] or not has_model[milieu[i]]:
+            no_model += 1
+        a = offsets[i]
+        b = offsets[i + 1]
+        if a < 0 or b <= a or b > m or region[i] < 0 or region[i] >= n_regions:
+            bad += 1
+        elif relationship[a] != head:
+            bad += 1
+    heads = 0
+    for r in prange(m):
+        if relationship[r] == head:
+            heads += 1
+    return bad, no_model, heads
+"""
 
 
 # --- compiling and calling -------------------------------------------------------------------
@@ -351,7 +384,28 @@ class Kernel:
     household_fields: tuple[str, ...]
     member_fields: tuple[str, ...]
     dispatcher: Any
+    checker: Any
     cached_on_disk: bool
+
+    def check(self, batch: Any, head: int, has_model: np.ndarray, label: str) -> None:
+        """Raise ValueError unless every household has members, a known region, a milieu with
+        a model and exactly one head, listed first (with `batch.validate_columns()`, what
+        `validate` and the NumPy path check)."""
+        with _CALL_LOCK:
+            bad, no_model, heads = self.checker(
+                np.ascontiguousarray(batch.offsets),
+                np.ascontiguousarray(batch.members["relationship"]),
+                head,
+                np.ascontiguousarray(batch.region),
+                len(batch.region_codes),
+                np.ascontiguousarray(batch.milieu),
+                has_model,
+            )
+        if bad or heads != batch.n:
+            batch.validate()  # the precise message
+            raise ValueError("invalid household batch")  # pragma: no cover
+        if no_model:
+            raise ValueError(f"{label} has no model for some milieu in the batch")
 
     def run(
         self,
@@ -365,9 +419,11 @@ class Kernel:
         region_terms: np.ndarray,
         provisional: np.ndarray,
         n_provisional: np.ndarray,
+        model_provisional: np.ndarray,
         household: Mapping[str, np.ndarray],
         members: Mapping[str, np.ndarray],
         score: np.ndarray,
+        provisional_out: np.ndarray,
         provisional_nonzero: np.ndarray,
         values: np.ndarray,
         contributions: np.ndarray,
@@ -378,8 +434,8 @@ class Kernel:
         with _CALL_LOCK:  # numba's default threading layer must not be entered concurrently
             self.dispatcher(
                 c(offsets), c(milieu), c(region), c(weights), c(in_model), c(constants),
-                c(region_terms), c(provisional), c(n_provisional),
-                score, provisional_nonzero, values, contributions,
+                c(region_terms), c(provisional), c(n_provisional), c(model_provisional),
+                score, provisional_out, provisional_nonzero, values, contributions,
                 *(c(household[f]) for f in self.household_fields),
                 *(c(members[f]) for f in self.member_fields),
             )  # fmt: skip
@@ -398,7 +454,8 @@ def _layout_key(layout: Layout) -> tuple[Any, ...]:
 def compile_kernel(layout: Layout, *, cache: bool = True) -> Kernel:
     """The kernel for `layout`, generated once per process (compiled by numba on its first
     call, or loaded from the disk cache). Raises Untranslatable or ImportError."""
-    key = (*_layout_key(layout), cache)
+    directory = cache_dir() if cache else None
+    key = (*_layout_key(layout), directory)
     with _BUILD_LOCK:
         found = _KERNELS.get(key)
         if found is not None:
@@ -406,14 +463,13 @@ def compile_kernel(layout: Layout, *, cache: bool = True) -> Kernel:
         import numba  # noqa: F401  (ImportError: the caller falls back to NumPy)
 
         source, hh_fields, mem_fields = kernel_source(layout)
-        directory = cache_dir() if cache else None
-        dispatcher, on_disk = _load(source, directory)
-        kernel = Kernel(source, hh_fields, mem_fields, dispatcher, on_disk)
+        module, on_disk = _load(source, directory)
+        kernel = Kernel(source, hh_fields, mem_fields, module.kernel, module.check, on_disk)
         _KERNELS[key] = kernel
         return kernel
 
 
-def _load(source: str, directory: Path | None) -> tuple[Any, bool]:
+def _load(source: str, directory: Path | None) -> tuple[types.ModuleType, bool]:
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     name = f"sijill_kernel_{digest}"
     if directory is not None:
@@ -431,10 +487,11 @@ def _load(source: str, directory: Path | None) -> tuple[Any, bool]:
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             spec.loader.exec_module(module)
-            return module.kernel, True
+            return module, True
         except OSError as e:
             log.warning("kernel disk cache unusable (%s): compiling in memory", e)
-    namespace: dict[str, Any] = {"__name__": name, "CACHE": False}
+    module = types.ModuleType(name)
+    module.CACHE = False  # type: ignore[attr-defined]
     # The source is generated above from the registered definitions, never from input data.
-    exec(compile(source, f"<{name}>", "exec"), namespace)  # noqa: S102
-    return namespace["kernel"], False
+    exec(compile(source, f"<{name}>", "exec"), module.__dict__)  # noqa: S102
+    return module, False

@@ -216,3 +216,20 @@ def test_compiled_kernels_are_kept_in_the_cache_directory_and_reused(tmp_path: P
     assert list((tmp_path / "kernels" / "__pycache__").glob("*.nbi"))
     second = run()
     assert second.startswith("True [("), second  # loaded from disk
+
+
+@pytest.mark.parametrize("engine", ["numpy", "kernel"])
+def test_both_engines_refuse_a_household_whose_head_is_not_listed_first(engine: str) -> None:
+    batch = random_batch([2, 3])
+    relationship = batch.members["relationship"]
+    relationship[[2, 3]] = relationship[[3, 2]]
+    with pytest.raises(ValueError, match="exactly one head, listed first"):
+        score_batch(FORMULA, batch, engine=engine)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "kernel"])
+def test_both_engines_refuse_a_region_index_outside_the_batch_regions(engine: str) -> None:
+    batch = random_batch([2, 3])
+    batch.region[1] = len(batch.region_codes)
+    with pytest.raises(ValueError, match="region indices"):
+        score_batch(FORMULA, batch, engine=engine)
