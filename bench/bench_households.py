@@ -19,6 +19,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("BENCH_DATABASE_URL",
                       "postgres://postgres@127.0.0.1:5432/sijill_bench_households")
@@ -69,10 +70,15 @@ def _backend_cpu(cursor) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _worker(args: tuple[list[list[str]], int]) -> dict[str, float]:
-    """Register `households` through the API; return what it cost: CPU of this process and of
-    its PostgreSQL backend, statements sent, time waited for the audit chain's lock."""
-    households, _ = args
+WARMUP = 10  # households each worker registers before the timed ones (first-request setup)
+
+
+def _worker(args: tuple[list[list[str]], list[list[str]], Any]) -> dict[str, float]:
+    """Register `households` through the API, after `warmup` ones and once every worker is
+    ready (the barrier): return when it started and ended (wall clock) and what it cost: CPU of
+    this process and of its PostgreSQL backend, statements sent, time waited for the audit
+    chain's lock. Process start, Django set-up and first requests are not timed."""
+    households, warmup, barrier = args
     import django
 
     os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
@@ -98,20 +104,27 @@ def _worker(args: tuple[list[list[str]], int]) -> dict[str, float]:
 
     client = Client()
     client.force_login(User.objects.get(username="bench-admin"))
-    bodies = [(members[0], json.dumps(_body(members))) for members in households]
-    with connection.cursor() as cursor:
-        backend_start = _backend_cpu(cursor)
-    cpu_start = time.process_time()
-    ok = 0
-    with connection.execute_wrapper(count):
+
+    def register(bodies: list[tuple[str, str]]) -> int:
+        ok = 0
         for key, body in bodies:
             r = client.post("/api/v1/households", body, content_type="application/json",
                             headers={"Idempotency-Key": f"bench-{key}"})
             ok += r.status_code == 201
-    cpu = time.process_time() - cpu_start
+        return ok
+
+    register([(members[0], json.dumps(_body(members))) for members in warmup])
+    bodies = [(members[0], json.dumps(_body(members))) for members in households]
+    with connection.cursor() as cursor:
+        backend_start = _backend_cpu(cursor)
+    barrier.wait()
+    start, cpu_start = time.time(), time.process_time()
+    with connection.execute_wrapper(count):
+        ok = register(bodies)
+    end, cpu = time.time(), time.process_time() - cpu_start
     with connection.cursor() as cursor:
         backend = _backend_cpu(cursor) - backend_start
-    return {"ok": ok, "cpu": cpu, "backend_cpu": backend, **counts}
+    return {"ok": ok, "start": start, "end": end, "cpu": cpu, "backend_cpu": backend, **counts}
 
 
 def bench_api(count: int, workers: int) -> None:
@@ -119,28 +132,31 @@ def bench_api(count: int, workers: int) -> None:
 
     User.objects.create_user(username="bench-admin", password="bench-password-1", role="admin",
                              is_staff=True, is_superuser=True)
-    sizes = [4 + i % 3 for i in range(count)]
+    sizes = [4 + i % 3 for i in range(count + WARMUP * workers)]
     numbers = _persons(sum(sizes))
     households, at = [], 0
     for size in sizes:
         households.append(numbers[at:at + size])
         at += size
-    parts = [(households[i::workers], i) for i in range(workers)]
+    warmups, households = households[:WARMUP * workers], households[WARMUP * workers:]
     from django.db import connections
 
     connections.close_all()
-    start = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        results = pool.map(_worker, parts)
-    elapsed = time.perf_counter() - start
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(workers) as pool:
+        barrier = manager.Barrier(workers)
+        results = pool.map(_worker, [(households[i::workers], warmups[i::workers], barrier)
+                                     for i in range(workers)])
+    elapsed = max(r["end"] for r in results) - min(r["start"] for r in results)
     done = sum(r["ok"] for r in results)
 
     def per(name: str, scale: float = 1000) -> float:
         return scale * sum(r[name] for r in results) / max(done, 1)
 
     report("households.api_registrations", f"{done / elapsed:,.0f}/s",
-           f"{done}/{count} households of 4-6 members, {workers} worker processes, "
-           f"load {os.getloadavg()[0]:.1f}, target 150/s on 2 cores; per registration: "
+           f"{done}/{count} households of 4-6 members, {workers} worker processes timed from "
+           f"a barrier after {WARMUP} warm-up registrations each, load "
+           f"{os.getloadavg()[0]:.1f}, target 150/s on 2 cores; per registration: "
            f"{per('cpu'):.1f} ms CPU in Django, {per('backend_cpu'):.1f} ms in PostgreSQL, "
            f"{per('statements', 1):.1f} statements, {per('audit_wait'):.2f} ms waiting for "
            "the audit chain")
