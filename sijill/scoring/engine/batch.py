@@ -209,7 +209,8 @@ def score_batch(
     `engine`: "kernel" (the fused compiled loop of `kernel`), "numpy" (columns in chunks of
     `chunk_size`), or "auto": the kernel for batches of at least `KERNEL_MIN_HOUSEHOLDS`
     households when numba is installed and the definitions translate, NumPy otherwise. Both
-    give the same scores (to 1e-9). With `validate=False` the batch is trusted as valid."""
+    give the same scores (to 1e-9). `validate=False` trusts the batch on the NumPy path; the
+    kernel checks the same rules as it goes, at no extra pass."""
     if engine not in ("auto", "kernel", "numpy"):
         raise ValueError(f"unknown engine {engine!r}")
     plan = _plan(formula)
@@ -219,12 +220,11 @@ def score_batch(
     except ValueError:
         raise ValueError(f"batch has regions unknown to {formula.label}") from None
     if engine == "kernel" or (engine == "auto" and n >= KERNEL_MIN_HOUSEHOLDS):
-        if validate:
-            batch.validate_columns()  # the rest in one pass by the kernel's check
+        batch.validate_columns()  # always: the kernel checks the rest as it goes
         result = _score_with_kernel(
             formula, plan, batch, region_map,
             values=values, contributions=contributions, sources=sources,
-            strict=engine == "kernel", validate=validate,
+            strict=engine == "kernel",
         )  # fmt: skip
         if result is not None:
             return result
@@ -359,7 +359,6 @@ def _score_with_kernel(
     contributions: bool,
     sources: bool,
     strict: bool,
-    validate: bool,
 ) -> BatchResult | None:
     """The batch through the fused kernel, or None (NumPy fallback) when numba is missing or a
     definition cannot be compiled; `strict` raises instead."""
@@ -397,15 +396,13 @@ def _score_with_kernel(
             out[name] = declared if o is None else np.where(o.verified, o.values, declared)
         return out
 
-    if validate:
-        kernel.check(batch, code(Relationship.HEAD), plan.has_model, formula.label)
     score = np.empty(n)
     provisional = np.empty(n, dtype=bool)
     provisional_nonzero = np.empty(n, dtype=bool)
     out_values = np.empty((n if values else 0, k))
     out_contrib = np.empty((n if contributions else 0, k))
     try:
-        kernel.run(
+        bad, no_model, heads = kernel.run(
             offsets=batch.offsets,
             milieu=batch.milieu,
             region=batch.region,
@@ -423,6 +420,8 @@ def _score_with_kernel(
             provisional_nonzero=provisional_nonzero,
             values=out_values,
             contributions=out_contrib,
+            head=code(Relationship.HEAD),
+            n_regions=len(batch.region_codes),
         )
     except Exception as e:
         from numba.core.errors import NumbaError
@@ -431,6 +430,11 @@ def _score_with_kernel(
             raise
         _warn_fallback(e)
         return None
+    if bad or heads != n:
+        batch.validate()  # raises with the precise rule
+        raise ValueError("invalid household batch")  # pragma: no cover
+    if no_model:
+        raise ValueError(f"{formula.label} has no model for some milieu in the batch")
     return BatchResult(
         formula_identifier=formula.identifier,
         formula_version=formula.version,

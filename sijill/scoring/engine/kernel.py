@@ -226,7 +226,7 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
     head_fields = sorted(set().union(*(d.head_fields for d in terms)))
     m_fields = sorted(set().union(*(MEMBER_FEATURES[f].member_fields for f in features)))
     hh_args = tuple(h_fields)
-    mem_args = tuple(sorted(set(head_fields) | set(m_fields)))
+    mem_args = tuple(sorted(set(head_fields) | set(m_fields) | {"relationship"}))
 
     derive = ["h_size = np.float64(b - a)"]
     derive += [f"h_{f} = {_field_load(f, 'hh_' + f, 'i', layout.bool_fields)}" for f in h_fields]
@@ -239,23 +239,30 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
         translated = [translate(MEMBER_FEATURES[f].fn, "m_", f"mf_{f}_") for f in features]
         loads = [f"m_{f} = mem_{f}[r]" for f in m_fields]
         # Each member's features as one byte each of int64 words (a branch-free loop over the
-        # block's member rows that the compiler vectorises), summed per household: exact
-        # while a household has at most 255 members; larger ones count feature by feature.
+        # block's member rows that the compiler vectorises), then running sums over the block
+        # (wrapping), so a household's counts are the difference of two of them: exact while
+        # a household has at most 255 members; larger ones count feature by feature.
         words = [list(range(q, min(q + 8, len(features)))) for q in range(0, len(features), 8)]
         packing = ["m0 = offsets[lo]", "m1 = offsets[hi]"]
-        packing += [f"w{q} = np.empty(m1 - m0, np.int64)" for q in range(len(words))]
-        packing += ["u0 = np.uint64(m0)", "for r in range(u0, np.uint64(m1)):"]
+        packing += [f"w{q} = np.empty(m1 - m0 + 1, np.int64)" for q in range(len(words))]
+        packing += [f"w{q}[0] = 0" for q in range(len(words))]
+        packing += ["u0 = np.uint64(m0)", "heads = 0", "for r in range(u0, np.uint64(m1)):"]
         body = list(loads)
+        if "relationship" not in m_fields:
+            body.append("m_relationship = mem_relationship[r]")
+        body.append("heads += np.int64(m_relationship == head)")
         for statements, _ in translated:
             body += statements
         for q, word in enumerate(words):
             lanes = [f"(np.int64({translated[p][1]}) << {8 * (p % 8)})" for p in word]
-            body.append(f"w{q}[r - u0] = " + " | ".join(lanes))
+            body.append(f"w{q}[r - u0 + np.uint64(1)] = " + " | ".join(lanes))
         packing += ["    " + line for line in body]
+        packing.append("for r in range(np.uint64(1), np.uint64(m1 - m0 + 1)):")
+        packing += [f"    w{q}[r] += w{q}[r - np.uint64(1)]" for q in range(len(words))]
         derive.append("if b - a <= 255:")
-        derive += [f"    t{q} = 0" for q in range(len(words))]
-        derive.append("    for r in range(ua - u0, np.uint64(b) - u0):")
-        derive += [f"        t{q} += w{q}[r]" for q in range(len(words))]
+        derive += [
+            f"    t{q} = w{q}[np.uint64(b) - u0] - w{q}[ua - u0]" for q in range(len(words))
+        ]
         derive += [
             f"    c_{features[p]} = (t{q} >> {8 * (p % 8)}) & 255"
             for q, word in enumerate(words)
@@ -270,6 +277,13 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
             slow += [f"if {expression}:", f"    c_{f} += 1"]
         derive += ["        " + line for line in slow]
         derive += [f"h_n_{f} = np.float64(c_{f})" for f in features]
+    else:
+        packing = [
+            "heads = 0",
+            "for r in range(np.uint64(offsets[lo]), np.uint64(offsets[hi])):",
+            "    heads += np.int64(mem_relationship[r] == head)",
+        ]
+    packing.append("problems[task, 2] = heads")
     # Per milieu, only its model's variables, summed in the model's order (as the single path
     # does); a column outside the model keeps a stale value that `in_model` masks.
     translated = {j: translate(d.fn, "h_", f"d{j}_") for j, d in enumerate(terms)}
@@ -281,7 +295,12 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
             derive += ["    " + line for line in statements]
             derive.append(f"    x[{j}] = np.float64({expression})")
             derive.append(f"    s += weights[{mc}, {j}] * x[{j}]")
-    derive += ["else:", "    s = np.nan  # a milieu without a model (validate=False)"]
+    derive += [
+        "else:  # a milieu without a model",
+        "    problems[task, 1] += 1",
+        "    score[i] = np.nan",
+        "    continue",
+    ]
 
     columns = ", ".join([*("hh_" + f for f in hh_args), *("mem_" + f for f in mem_args)])
     per_household = [
@@ -289,12 +308,16 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
         "b = offsets[i + np.uint64(1)]",
         "ua = np.uint64(a)",
         "mc = milieu[i]",
+        "rg = region[i]",
+        "if mem_relationship[ua] != head or rg < 0 or rg >= n_regions:",
+        "    problems[task, 0] += 1",
+        "    rg = 0",
         *derive,
         "pnz = False",
         "for t in range(n_provisional[mc]):",
         "    if x[provisional[mc, t]] != 0.0:",
         "        pnz = True",
-        "score[i] = constants[mc] + region_terms[mc, region[i]] + s",
+        "score[i] = constants[mc] + region_terms[mc, rg] + s",
         "provisional_out[i] = model_provisional[mc]",
         "provisional_nonzero[i] = pnz",
     ]
@@ -313,6 +336,10 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
         "n_provisional, model_provisional, score, provisional_out, provisional_nonzero, "
         f"values, contributions, {columns}"
     )
+    # Each block first checks what `HouseholdBatch.validate` checks per household (offsets
+    # within the member rows, one head listed first, a known region, a milieu with a model)
+    # and counts in `problems` (per block: bad households, households without a model, heads);
+    # it reads no member row through offsets it has not checked.
     # Indices are unsigned where they can be: a signed index costs a negative-index test per
     # load, which also keeps the member loop from being vectorised (3x slower).
     # The parallel loop only hands out blocks: a call per household would pass (and count
@@ -325,7 +352,15 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
             "",
             "",
             "@njit(nogil=True, cache=CACHE)",
-            f"def block(lo, hi, {params}):",
+            f"def block(task, lo, hi, problems, head, n_regions, {params}):",
+            "    n_members = mem_relationship.shape[0]",
+            "    for i in range(np.uint64(lo), np.uint64(hi)):",
+            "        a = offsets[i]",
+            "        b = offsets[i + np.uint64(1)]",
+            "        if a < 0 or b <= a or b > n_members:",
+            "            problems[task, 0] += 1",
+            "    if problems[task, 0] > 0:",
+            "        return",
             "    k = weights.shape[1]",
             f"    x = np.empty({len(terms)})",
             *("    " + line for line in packing),
@@ -334,43 +369,15 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
             "",
             "",
             "@njit(parallel=True, nogil=True, cache=CACHE)",
-            f"def kernel({params}):",
+            f"def kernel(problems, head, n_regions, {params}):",
             "    n = milieu.shape[0]",
             f"    for task in prange((n + {BLOCK - 1}) // {BLOCK}):",
             f"        lo = task * {BLOCK}",
-            f"        block(lo, min(n, lo + {BLOCK}), {params})",
+            f"        block(task, lo, min(n, lo + {BLOCK}), problems, head, n_regions, {params})",
             "",
-            "",
-            CHECK_SOURCE,
         ]
     )
     return source, hh_args, mem_args
-
-
-#: `HouseholdBatch.validate`'s per-household rules in one parallel pass (before the kernel,
-#: which trusts them): the number of households breaking them, and the number of heads.
-CHECK_SOURCE = """\
-@njit(parallel=True, nogil=True, cache=CACHE)
-def check(offsets, relationship, head, region, n_regions, milieu, has_model):
-    n = offsets.shape[0] - 1
-    m = relationship.shape[0]
-    bad = 0
-    no_model = 0
-    for i in prange(n):
-        if milieu[i] >= has_model.shape[0] or not has_model[milieu[i]]:
-            no_model += 1
-        a = offsets[i]
-        b = offsets[i + 1]
-        if a < 0 or b <= a or b > m or region[i] < 0 or region[i] >= n_regions:
-            bad += 1
-        elif relationship[a] != head:
-            bad += 1
-    heads = 0
-    for r in prange(m):
-        if relationship[r] == head:
-            heads += 1
-    return bad, no_model, heads
-"""
 
 
 # --- compiling and calling -------------------------------------------------------------------
@@ -384,28 +391,7 @@ class Kernel:
     household_fields: tuple[str, ...]
     member_fields: tuple[str, ...]
     dispatcher: Any
-    checker: Any
     cached_on_disk: bool
-
-    def check(self, batch: Any, head: int, has_model: np.ndarray, label: str) -> None:
-        """Raise ValueError unless every household has members, a known region, a milieu with
-        a model and exactly one head, listed first (with `batch.validate_columns()`, what
-        `validate` and the NumPy path check)."""
-        with _CALL_LOCK:
-            bad, no_model, heads = self.checker(
-                np.ascontiguousarray(batch.offsets),
-                np.ascontiguousarray(batch.members["relationship"]),
-                head,
-                np.ascontiguousarray(batch.region),
-                len(batch.region_codes),
-                np.ascontiguousarray(batch.milieu),
-                has_model,
-            )
-        if bad or heads != batch.n:
-            batch.validate()  # the precise message
-            raise ValueError("invalid household batch")  # pragma: no cover
-        if no_model:
-            raise ValueError(f"{label} has no model for some milieu in the batch")
 
     def run(
         self,
@@ -427,18 +413,28 @@ class Kernel:
         provisional_nonzero: np.ndarray,
         values: np.ndarray,
         contributions: np.ndarray,
-    ) -> None:
+        head: int,
+        n_regions: int,
+    ) -> tuple[int, int, int]:
+        """Fill the outputs; return the number of households breaking the batch's rules,
+        of households whose milieu has no model, and of heads (the outputs of a batch with
+        problems are not to be used)."""
+
         def c(x: np.ndarray) -> np.ndarray:
             return np.ascontiguousarray(x)
 
+        problems = np.zeros(((len(milieu) + BLOCK - 1) // BLOCK, 3), dtype=np.int64)
         with _CALL_LOCK:  # numba's default threading layer must not be entered concurrently
             self.dispatcher(
+                problems, head, n_regions,
                 c(offsets), c(milieu), c(region), c(weights), c(in_model), c(constants),
                 c(region_terms), c(provisional), c(n_provisional), c(model_provisional),
                 score, provisional_out, provisional_nonzero, values, contributions,
                 *(c(household[f]) for f in self.household_fields),
                 *(c(members[f]) for f in self.member_fields),
             )  # fmt: skip
+        bad, no_model, heads = (int(v) for v in problems.sum(axis=0))
+        return bad, no_model, heads
 
 
 _CALL_LOCK = threading.Lock()
@@ -464,7 +460,7 @@ def compile_kernel(layout: Layout, *, cache: bool = True) -> Kernel:
 
         source, hh_fields, mem_fields = kernel_source(layout)
         module, on_disk = _load(source, directory)
-        kernel = Kernel(source, hh_fields, mem_fields, module.kernel, module.check, on_disk)
+        kernel = Kernel(source, hh_fields, mem_fields, module.kernel, on_disk)
         _KERNELS[key] = kernel
         return kernel
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import typing
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -233,3 +234,22 @@ def test_both_engines_refuse_a_region_index_outside_the_batch_regions(engine: st
     batch.region[1] = len(batch.region_codes)
     with pytest.raises(ValueError, match="region indices"):
         score_batch(FORMULA, batch, engine=engine)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "kernel"])
+def test_both_engines_refuse_a_household_whose_milieu_the_formula_has_no_model_for(
+    engine: str,
+) -> None:
+    urban_only = replace(FORMULA, milieux={Milieu.URBAN: FORMULA.model(Milieu.URBAN)})
+    batch = random_batch([2, 3, 1])
+    batch.milieu[:] = code(Milieu.URBAN)
+    batch.milieu[1] = code(Milieu.RURAL)
+    with pytest.raises(ValueError, match="no model for some milieu"):
+        score_batch(urban_only, batch, engine=engine)
+
+
+def test_the_kernel_refuses_offsets_past_the_member_rows_without_reading_them() -> None:
+    batch = random_batch([2, 3])
+    batch.offsets[1] = 7  # beyond the 5 member rows, and household 1 would have none
+    with pytest.raises(ValueError, match="every household needs a member"):
+        score_batch(FORMULA, batch, engine="kernel")
