@@ -98,3 +98,24 @@ def test_a_notice_that_cannot_be_addressed_is_logged_not_raised(caplog):
     wrapped = receivers._logged(unreachable)
     assert wrapped(None, complaint_id=7) is None
     assert "no notice" in caplog.text and "complaint_id" in caplog.text
+
+
+def test_a_provisional_index_is_told_as_provisional_in_the_notice():
+    from sijill.notifications.render import render
+
+    context = {"index": "11.2034", "review_until": "01/02/2027", "reference": "MEN-00000001",
+               "provisional": True}
+    sms = render(kind="index_notice", channel="sms", language="fr", context=context)
+    assert "Cet indice est provisoire" in sms.body and "11.2034" in sms.body
+    letter = render(kind="index_notice", channel="letter", language="ar", context=context)
+    assert "هذا المؤشر مؤقت" in letter.html
+
+
+def test_a_final_index_carries_no_provisional_warning(django_capture_on_commit_callbacks):
+    household, score = scored_household()
+    assert not score.provisional
+    with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, score)
+    notice = Notification.objects.get(kind="index_notice")
+    assert notice.context["provisional"] is False
+    assert "provisional" not in notice.body
