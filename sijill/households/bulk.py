@@ -164,8 +164,10 @@ def read_file(path: Path) -> pl.DataFrame:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     else:
         raise ValueError(f"unsupported file type {path.suffix!r}: use .csv or .parquet")
-    frame = frame.with_columns(pl.col(c).str.strip_chars().replace("", None)
-                               for c in frame.columns)
+    # Stripped, then empty -> null by length (half the time of replace("", None)).
+    frame = (frame.lazy().with_columns(pl.all().str.strip_chars())
+             .with_columns(pl.when(pl.all().str.len_bytes() > 0).then(pl.all()).name.keep())
+             .collect())
     return frame.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
 
 
@@ -367,7 +369,7 @@ def _check_persons(frame: pl.DataFrame, errors: _Errors, *, day: date) -> Person
     (and then not the head of a household whose other members stay). Set-based: the file's
     rows joined to what the register says of their persons."""
     valid = frame.filter(pl.col("idcs").is_not_null() & idcs_problems(frame["idcs"]).is_null())
-    wanted = sorted(set(valid["idcs"].to_list()))
+    wanted = valid["idcs"].unique().sort().to_list()
     persons, busy = _register_rows(wanted)
     rows = (valid.select("_row", "idcs", "moving")
             .with_columns(pl.col("idcs").is_first_distinct().alias("_first"))
@@ -417,7 +419,8 @@ def _check_persons(frame: pl.DataFrame, errors: _Errors, *, day: date) -> Person
     errors.add_mask(first, first["birth_date"] > born_by, "declarant_idcs",
                     "declarant_not_adult",
                     _("The declarant must be an adult (%(age)s or older).") % {"age": adult})
-    return Persons(ids=dict(persons.select("idcs", "person_id").iter_rows()),
+    return Persons(ids=dict(zip(persons["idcs"].to_list(), persons["person_id"].to_list(),
+                                strict=True)),
                    moves=moves.select("person_id", "household_id", "membership_id"))
 
 

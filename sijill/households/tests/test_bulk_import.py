@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -9,10 +10,12 @@ from typing import Any
 import polars as pl
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from sijill.accounts.actors import SYSTEM
 from sijill.audit.models import AuditEntry
 from sijill.households.bulk import COLUMNS, households_import
+from sijill.households.bulkwrite import household_references
 from sijill.households.models import DeclarationVersion, Household, MemberDeclaration, Membership
 from sijill.households.tests.factories import household_data, member_data
 from sijill.population.models import Person
@@ -260,3 +263,29 @@ def test_a_file_naming_nobody_enrolled_reports_every_row(tmp_path):
     result = households_import(path=write(tmp_path, rows_for([strangers])))
     assert {(e.row, e.code) for e in result.errors} == {(1, "not_enrolled"),
                                                        (2, "not_enrolled")}
+
+
+def test_fresh_household_references_are_distinct_unused_and_well_formed(tmp_path):
+    households_import(path=write(tmp_path, rows_for([persons_bulk(1)])))
+    taken = Household.objects.get().reference
+    references = household_references(500)
+    assert len(set(references)) == 500
+    assert taken not in references
+    assert all(re.fullmatch(r"MEN-[0-9A-F]{8}", r) for r in references)
+
+
+@pytest.mark.postgres
+def test_no_index_on_the_imported_tables_repeats_the_leading_column_of_another():
+    """Each index costs every imported row a write: one whose column leads another index of
+    the same table (same condition) serves no lookup that the other does not (nothing here
+    searches these columns with LIKE, the only use of a varchar_pattern_ops twin)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.indexrelid::regclass::text, b.indexrelid::regclass::text FROM pg_index a "
+            "JOIN pg_index b ON a.indrelid = b.indrelid AND a.indexrelid <> b.indexrelid "
+            "WHERE a.indrelid::regclass::text = ANY(%s) AND a.indnatts = 1 "
+            "AND a.indkey[0] = b.indkey[0] AND NOT a.indisunique AND b.indnatts > 1 "
+            "AND a.indpred IS NULL AND b.indpred IS NULL",
+            [["households_household", "households_membership", "households_declarationversion",
+              "households_memberdeclaration", "households_registrationevent"]])
+        assert cursor.fetchall() == []
