@@ -26,22 +26,22 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import yaml
 from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from sijill.accounts.actors import SYSTEM, Actor
 from sijill.accounts.roles import Perm
 from sijill.audit.services import audit_record
-from sijill.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from sijill.core.errors import Conflict, NotFound, ValidationFailed
 from sijill.declaration.vocab import Milieu, Sex
 from sijill.households.models import DeclarationVersion, Household
 from sijill.households.services import declaration_of
 from sijill.population.models import Person
 from sijill.scoring import selectors
+from sijill.scoring.documents import check_coverage, formula_parse
+from sijill.scoring.documents import problem as _problem
 from sijill.scoring.engine import (
     DERIVATIONS,
     ColumnOverride,
@@ -334,102 +334,21 @@ def score_explanation(*, actor: Actor, reference: str, language: str,
 # Formula versions: import, export, activation
 
 
-_REQUIRED_TOP = ("identifier", "name", "version", "provenance", "regions", "milieux")
-_REQUIRED_VARIABLE = ("key", "derivation", "coefficient", "label")
-
-
-def _problem(path: str, code: str, message: str | Promise) -> ValidationFailed:
-    return ValidationFailed(_("The formula is not valid."), fields=[FieldError(path, code,
-                                                                               message)])
-
-
-def _check_structure(data: Any) -> None:
-    """Name the first missing or mistyped field of a formula document (as a dotted path)."""
-    if not isinstance(data, dict):
-        raise _problem("yaml", "not_a_mapping", _("A formula is a YAML mapping."))
-    for key in _REQUIRED_TOP:
-        if data.get(key) in (None, "", [], {}):
-            raise _problem(key, "required", _("This field is required."))
-    if not isinstance(data["provenance"], dict) or not data["provenance"].get("source"):
-        raise _problem("provenance.source", "required",
-                       _("Say where the formula comes from."))
-    if not isinstance(data["milieux"], dict):
-        raise _problem("milieux", "invalid", _("Give one model per milieu (urban, rural)."))
-    for name, model in data["milieux"].items():
-        base = f"milieux.{name}"
-        if name not in Milieu.__members__.values():
-            raise _problem(base, "invalid_choice", _("The milieu is urban or rural."))
-        if not isinstance(model, dict):
-            raise _problem(base, "invalid", _("This value is not valid."))
-        for key in ("constant", "region_terms", "variables"):
-            if key not in model:
-                raise _problem(f"{base}.{key}", "required", _("This field is required."))
-        _number(model["constant"], f"{base}.constant")
-        if not isinstance(model["region_terms"], dict):
-            raise _problem(f"{base}.region_terms", "invalid", _("This value is not valid."))
-        for code, term in model["region_terms"].items():
-            _number(term, f"{base}.region_terms.{code}")
-        if not isinstance(model["variables"], list):
-            raise _problem(f"{base}.variables", "invalid", _("This value is not valid."))
-        for i, v in enumerate(model["variables"]):
-            path = f"{base}.variables.{i}"
-            if not isinstance(v, dict):
-                raise _problem(path, "invalid", _("This value is not valid."))
-            for key in _REQUIRED_VARIABLE:
-                if key not in v:
-                    raise _problem(f"{path}.{key}", "required", _("This field is required."))
-            _number(v["coefficient"], f"{path}.coefficient")
-            if v["derivation"] not in DERIVATIONS:
-                raise _problem(f"{path}.derivation", "unknown_derivation",
-                               _("Unknown derivation %(name)s.") % {"name": v["derivation"]})
-            label = v["label"]
-            for lang in ("ar", "fr", "en"):
-                if not isinstance(label, dict) or not label.get(lang):
-                    raise _problem(f"{path}.label.{lang}", "required",
-                                   _("This field is required."))
-            if v.get("provisional") and not v.get("assumption"):
-                raise _problem(f"{path}.assumption", "required",
-                               _("A provisional coefficient needs its assumption."))
-    for i, t in enumerate(data.get("thresholds") or ()):
-        if not isinstance(t, dict) or "value" not in t:
-            raise _problem(f"thresholds.{i}.value", "required", _("This field is required."))
-        _number(t["value"], f"thresholds.{i}.value")
-
-
-def _number(value: Any, path: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-        raise _problem(path, "not_a_number", _("This value must be a number."))
-
-
-def formula_parse(text: str) -> Formula:
-    """Parse and validate a formula document; problems raise ValidationFailed (422) naming the
-    field (dotted path) or the YAML line."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = {"line": mark.line + 1, "column": mark.column + 1} if mark else {"line": 0,
-                                                                                "column": 0}
-        raise _problem("yaml", "yaml_syntax",
-                       _("The YAML cannot be read (line %(line)s, column %(column)s).") % where
-                       ) from None
-    _check_structure(data)
-    data = {**data, "status": FormulaStatus.DRAFT.value}
-    try:
-        return Formula.from_dict(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _problem("yaml", "invalid", _("The formula is not valid: %(problem)s")
-                       % {"problem": str(exc)}) from None
-
-
 def provenance_json(formula: Formula) -> dict[str, Any]:
     """The provenance as stored with a version (the verification flag always explicit)."""
     return {**formula.to_dict()["provenance"],
             "verified_against_official_text": formula.provenance.verified_against_official_text}
 
 
+def _registry_regions() -> set[str]:
+    from sijill.geography.models import Region
+
+    return set(Region.objects.values_list("code", flat=True))
+
+
 def _store(*, actor: Actor, formula: Formula) -> FormulaVersion:
     formula = formula.with_status(FormulaStatus.DRAFT)
+    check_coverage(formula, region_codes=_registry_regions())
     if FormulaVersion.objects.filter(identifier=formula.identifier,
                                      version=formula.version).exists():
         raise _problem("version", "already_exists",
@@ -504,6 +423,8 @@ def formula_activate(*, actor: Actor, pk: int) -> ScoringRun:
             raise NotFound()
         if fv.status == FormulaVersion.Status.ACTIVE:
             raise Conflict(_("This version is already active."))
+        # A version stored before coverage was checked must not retire a formula that works.
+        check_coverage(formula_of(fv), region_codes=_registry_regions())
         now = timezone.now()
         old = list(FormulaVersion.objects.select_for_update()
                    .filter(status=FormulaVersion.Status.ACTIVE))

@@ -76,6 +76,18 @@ def test_yaml_that_cannot_be_read_is_refused_with_its_line(as_analyst):
      "milieux.urban.region_terms.04", "not_a_number"),
     (lambda d: d["milieux"].update(suburban=d["milieux"]["urban"]), "milieux.suburban",
      "invalid_choice"),
+    (lambda d: d["milieux"].pop("rural"), "milieux.rural", "required"),
+    (lambda d: d["regions"][3].update(code=4), "regions.3.code", "not_text"),
+    (lambda d: d["milieux"]["urban"]["region_terms"].update(
+        {4: d["milieux"]["urban"]["region_terms"].pop("04")}),
+     "milieux.urban.region_terms.4", "not_text"),
+    (lambda d: [d["regions"].pop(), *(m["region_terms"].pop("12")
+                                      for m in d["milieux"].values())],
+     "regions", "missing_regions"),
+    (lambda d: d.update(effective_date="soon"), "effective_date", "invalid_date"),
+    (lambda d: d["thresholds"][0].pop("program"), "thresholds.0.program", "required"),
+    (lambda d: d["milieux"]["urban"]["variables"][1].update(label={"ar": "x"}),
+     "milieux.urban.variables.1.label.fr", "required"),
 ])
 def test_an_invalid_formula_is_refused_naming_the_field(as_analyst, mutate, field, code):
     data = yaml.safe_load(draft_yaml())
@@ -148,6 +160,22 @@ def test_activation_retires_the_active_version_and_queues_a_rescore(
     assert ScoringRun.objects.get(pk=run["id"]).task_id == str(queued.id)
     # Activating it again is a conflict.
     assert as_admin.post(f"scoring/formulas/{new['id']}/activate").status_code == 409
+
+
+def test_a_version_that_cannot_score_every_household_is_never_activated(as_admin):
+    """A version stored before coverage was checked (here written directly) must not retire the
+    working formula and then fail on every rural household."""
+    data = yaml.safe_load(draft_yaml(version="9.9.9-urban-only"))
+    del data["milieux"]["rural"]
+    old = selectors.formula_current()
+    fv = FormulaVersion.objects.create(
+        identifier="ma-rsu-2021", version="9.9.9-urban-only", name="urban only",
+        status="draft", definition=yaml.safe_dump(data, allow_unicode=True), created_by="test")
+    r = as_admin.post(f"scoring/formulas/{fv.pk}/activate")
+    assert r.status_code == 422, r.content
+    assert r.json()["error"]["fields"][0]["field"] == "milieux.rural"
+    assert selectors.formula_current() == old
+    assert not ScoringRun.objects.filter(formula=fv).exists()
 
 
 def test_an_analyst_cannot_activate(as_analyst):
