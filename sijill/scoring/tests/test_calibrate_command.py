@@ -58,3 +58,19 @@ def test_bad_input_is_a_clear_command_error(tmp_path, survey_csv):
     broken.write_text("region,milieu,consumption_per_person\n04,urban,1000\n")
     with pytest.raises(CommandError, match="Calibration failed"):
         call_command("calibrate_formula", str(broken))
+
+
+def test_an_unreadable_survey_or_a_bad_option_is_one_line_not_a_traceback(tmp_path,
+                                                                          survey_csv):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(CommandError, match="Calibration failed"):
+        call_command("calibrate_formula", str(empty))
+    no_region = tmp_path / "no_region.csv"
+    import polars as pl
+
+    pl.read_csv(survey_csv).drop("region").write_csv(no_region)
+    with pytest.raises(CommandError, match="Calibration failed"):
+        call_command("calibrate_formula", str(no_region))
+    with pytest.raises(CommandError, match="MILIEU=REGION"):
+        call_command("calibrate_formula", str(survey_csv), "--reference-region", "foo")

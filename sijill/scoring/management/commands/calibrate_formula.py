@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from django.core.management.base import BaseCommand, CommandError
 
 from sijill.accounts.actors import SYSTEM
@@ -90,7 +91,13 @@ class Command(BaseCommand):
         if not path.exists():
             raise CommandError(f"No such file: {path}")
         base = _base(options["base"])
-        references = dict(r.split("=", 1) for r in options["reference_region"])
+        references = {}
+        for r in options["reference_region"]:
+            milieu, sep, region = r.partition("=")
+            if not sep or not milieu or not region:
+                raise CommandError(f"--reference-region {r!r}: write MILIEU=REGION, e.g. "
+                                   "urban=04")
+            references[milieu] = region
         thresholds = options["threshold"] or [t.value for t in base.thresholds]
         try:
             result = calibrate(path, base=base, version=options["formula_version"],
@@ -99,8 +106,10 @@ class Command(BaseCommand):
                                reference_regions=references or None, folds=options["folds"],
                                thresholds=thresholds, percentiles=options["percentile"],
                                seed=options["seed"])
-        except (ValueError, KeyError) as exc:
-            raise CommandError(f"Calibration failed: {exc}") from exc
+        except (ValueError, KeyError, OSError, pl.exceptions.PolarsError) as exc:
+            # A survey file that cannot be read (empty, not CSV/Parquet, a column missing) is
+            # the user's to fix: say so in one line, no traceback.
+            raise CommandError(f"Calibration failed: {type(exc).__name__}: {exc}") from exc
         for line in report(result):
             self.stdout.write(line)
         if options["dry_run"]:
