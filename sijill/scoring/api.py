@@ -162,7 +162,9 @@ class ImpactReportIn(Schema):
         "<", description="Eligible when the index is below (<, the official announcement) or "
                          "at most (<=, the public calculators) the threshold.")
     thresholds: list[ImpactThresholdIn] | None = Field(
-        None, max_length=20, description="Default: the thresholds published with the formula.")
+        None, max_length=20, description=(
+            "Default: every active program's threshold with its own comparison; before any "
+            "program exists, the thresholds published with the formula."))
     baseline: int | None = Field(None, ge=1, le=2**62,
                                  description="Default: the active version.")
 

@@ -853,10 +853,43 @@ def rescore_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK,
 
 def _thresholds(formula: Formula, given: Sequence[Mapping[str, Any]] | None,
                 ) -> list[dict[str, Any]]:
+    """The thresholds an impact report counts: those given; else every active program's, with
+    its own comparison (what eligibility will really use); else, before any program exists,
+    the thresholds published with the formula."""
     if given:
         return [{"program": str(t.get("program", "")), "name": str(t.get("name", "")),
                  "value": float(t["value"])} for t in given]
-    return [{"program": t.program, "name": t.name, "value": t.value} for t in formula.thresholds]
+    # Programs build on scoring, not the reverse: read them through the app registry.
+    from django.apps import apps
+
+    program = apps.get_model("programs", "Program")
+    active = [{"program": p.code, "name": p.name_fr, "value": float(p.threshold),
+               "comparison": p.comparison}
+              for p in program.objects.filter(status="active").order_by("code")]
+    return active or [{"program": t.program, "name": t.name, "value": t.value}
+                      for t in formula.thresholds]
+
+
+def _impact_scores(chunk: Chunk, formulas: Sequence[Formula | None],
+                   ) -> tuple[pl.DataFrame, list[np.ndarray | None]]:
+    """Scores of a chunk's households under each formula, with verified values over declared
+    exactly as a rescore takes them (households with verified member values through the single
+    path); returns the households' region and milieu in the order of the scores."""
+    rest, found, singles = _split_verified(chunk)
+    places = rest.households.select("region", "milieu")
+    scores = [score_batch(f, batch_of(rest, f, found)).score if f is not None else None
+              for f in formulas]
+    if singles:
+        versions = list(DeclarationVersion.objects.filter(pk__in=singles).order_by("pk"))
+        inputs = [engine_input(v, verified=found[v.pk].household,
+                               member_verified=found[v.pk].members) for v in versions]
+        places = pl.concat([places, pl.DataFrame(
+            {"region": [i.region for i in inputs], "milieu": [i.milieu.value for i in inputs]},
+            schema=places.schema)])
+        scores = [np.concatenate([s, [score_household(f, i).value for i in inputs]])
+                  if f is not None and s is not None else None
+                  for f, s in zip(formulas, scores, strict=True)]
+    return places, scores
 
 
 def impact_start(*, actor: Actor, formula_pk: int, comparison: str = DEFAULT_COMPARISON,
@@ -893,12 +926,14 @@ def impact_start(*, actor: Actor, formula_pk: int, comparison: str = DEFAULT_COM
 def impact_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK) -> ScoringRun:
     """Score the registry with the draft and with the baseline (vectorised, chunk by chunk) and
     count, per threshold, region and milieu, who is eligible before and after and who crosses
-    in either direction. Only aggregates are kept."""
+    in either direction (each threshold with its program's comparison, else the run's).
+    Verified values count over declared ones, as in the rescore activation would run. Only
+    aggregates are kept."""
     fv = FormulaVersion.objects.get(pk=run.formula_id)
     formula = formula_of(fv)
     baseline = (formula_of(FormulaVersion.objects.get(pk=run.baseline_id))
                 if run.baseline_id else None)
-    compare = COMPARISONS[run.params.get("comparison", DEFAULT_COMPARISON)]
+    comparison = run.params.get("comparison", DEFAULT_COMPARISON)
     thresholds = run.params.get("thresholds") or _thresholds(formula, None)
     regions = formula.region_codes
     milieux = [m.value for m in Milieu]
@@ -912,11 +947,10 @@ def impact_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK) -> ScoringRu
     _run_start(run, selectors.count_scorable())
     try:
         for chunk in selectors.iter_chunks(chunk_size=chunk_size):
-            after = score_batch(formula, batch_of(chunk, formula)).score
-            before = (score_batch(baseline, batch_of(chunk, baseline)).score
-                      if baseline is not None else None)
-            r = np.array([regions.index(c) for c in chunk.households["region"].to_list()])
-            m = np.array([milieux.index(x) for x in chunk.households["milieu"].to_list()])
+            places, (after, before) = _impact_scores(chunk, (formula, baseline))
+            assert after is not None
+            r = np.array([regions.index(c) for c in places["region"].to_list()])
+            m = np.array([milieux.index(x) for x in places["milieu"].to_list()])
             g = r * len(milieux) + m
             households += np.bincount(g, minlength=groups)
             sum_after += float(after.sum())
@@ -924,6 +958,7 @@ def impact_run(run: ScoringRun, *, chunk_size: int = DEFAULT_CHUNK) -> ScoringRu
                 sum_before += float(before.sum())
                 changed += int(np.count_nonzero(np.abs(after - before) > 1e-12))
             for t, c in zip(thresholds, counts, strict=True):
+                compare = COMPARISONS[t.get("comparison") or comparison]
                 e_after = compare(after, t["value"])
                 c["after"] += np.bincount(g, weights=e_after, minlength=groups).astype(np.int64)
                 if before is not None:

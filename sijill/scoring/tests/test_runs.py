@@ -8,14 +8,16 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import yaml
 from django.db import connection
 
 from sijill.accounts.actors import SYSTEM
+from sijill.programs.models import Program
 from sijill.scoring import selectors, services
-from sijill.scoring.engine import score_household
+from sijill.scoring.engine import Verified, score_household
 from sijill.scoring.engine.formula import DEFAULT_FORMULA_FILE
 from sijill.scoring.models import FormulaVersion, Score, ScoringRun
 from sijill.scoring.tests.factories import current_declaration, random_household, register
@@ -102,18 +104,23 @@ def expected_counts(households, before, after, value, compare):
 @pytest.mark.parametrize("comparison", ["<", "<="])
 def test_the_impact_report_counts_crossings_by_threshold_region_and_milieu(registry,
                                                                            comparison):
-    baseline = selectors.formula_current()
+    # Against a baseline that makes rural households poorer than the shipped formula does, so
+    # that some are eligible before and leave under the draft (and urban ones enter).
+    baseline = shifted_draft("impact-base", urban=0.0, rural=-1.0)
     draft = shifted_draft("impact-test", urban=-0.6, rural=+0.5)
-    run = services.impact_start(actor=SYSTEM, formula_pk=draft.pk, comparison=comparison)
+    run = services.impact_start(actor=SYSTEM, formula_pk=draft.pk, comparison=comparison,
+                                baseline_pk=baseline.pk)
     services.impact_run(run, chunk_size=5)
     run.refresh_from_db()
     report = run.result
     assert run.status == "done" and run.done == len(registry)
     assert report["households"] == len(registry)
     assert report["baseline"] == baseline.label and report["comparison"] == comparison
-    compare = (lambda s, t: s < t) if comparison == "<" else (lambda s, t: s <= t)
+    comparisons = {"<": lambda s, t: s < t, "<=": lambda s, t: s <= t}
     before, after = selectors.formula_of(baseline), selectors.formula_of(draft)
     for t in report["thresholds"]:
+        # Each program's threshold with its own comparison (the run's is for given ones).
+        compare = comparisons[t.get("comparison") or comparison]
         want = expected_counts(registry, before, after, t["value"], compare)
         assert (t["eligible_before"], t["eligible_after"], t["entering"], t["leaving"]) == (
             want["before"], want["after"], want["entering"], want["leaving"])
@@ -124,10 +131,54 @@ def test_the_impact_report_counts_crossings_by_threshold_region_and_milieu(regis
         by_milieu = {g["milieu"]: g for g in t["by_milieu"]}
         assert by_milieu.get("urban", {}).get("leaving", 0) == 0  # urban only went down
         assert by_milieu.get("rural", {}).get("entering", 0) == 0  # rural only went up
-    assert [t["value"] for t in report["thresholds"]] == [9.3264284, 9.743001]
+    active = Program.objects.filter(status="active").order_by("code")
+    assert [(t["program"], t["value"], t["comparison"]) for t in report["thresholds"]] == [
+        (p.code, p.threshold, p.comparison) for p in active]
+    assert len(report["thresholds"]) >= 2
+    # Households crossed in both directions somewhere (urban went down, rural up).
+    assert sum(t["entering"] for t in report["thresholds"]) > 0
+    assert sum(t["leaving"] for t in report["thresholds"]) > 0
     # Aggregates only: no household identifier in the report.
     text = str(report)
     assert not any(h.reference in text for h in registry)
+
+
+@pytest.mark.django_db
+def test_before_any_program_the_report_counts_the_formulas_published_thresholds(registry):
+    Program.objects.update(status="draft")
+    draft = shifted_draft("impact-no-programs", urban=-0.1, rural=0.1)
+    run = services.impact_start(actor=SYSTEM, formula_pk=draft.pk)
+    services.impact_run(run)
+    run.refresh_from_db()
+    assert [t["value"] for t in run.result["thresholds"]] == [9.3264284, 9.743001]
+
+
+@pytest.mark.django_db
+def test_the_impact_report_counts_verified_values_over_declared_ones(registry):
+    """A registry-verified car changes the count as the rescore after activation will."""
+    fv = selectors.formula_current()
+    formula = selectors.formula_of(fv)
+    urban = next(h for h in registry
+                 if services.engine_input(current_declaration(h)).milieu.value == "urban")
+    data = services.engine_input(current_declaration(urban))
+    declared = score_household(formula, data).value
+    threshold = [{"program": "p", "name": "P", "value": declared + 1e-9}]
+
+    def eligible_after() -> int:
+        run = services.impact_start(actor=SYSTEM, formula_pk=fv.pk, thresholds=threshold)
+        services.impact_run(run)
+        run.refresh_from_db()
+        return run.result["thresholds"][0]["eligible_after"]
+
+    counted = eligible_after()
+    from sijill.scoring.verified import DECLARED_ONLY, VerifiedBasis
+
+    declaration_id = current_declaration(urban).pk
+    more_cars = VerifiedBasis(household={"cars": Verified(data.household.cars + 2, "vehicles")},
+                              members={}, basis=1, unverified=())
+    with mock.patch.object(services, "verified_for", lambda ids: {
+            i: (more_cars if i == declaration_id else DECLARED_ONLY) for i in ids}):
+        assert eligible_after() == counted - 1  # its verified cars lift it over the threshold
 
 
 @pytest.mark.django_db
