@@ -75,3 +75,34 @@ def eligibility_of_household(*, actor: Actor, household: Household, language: st
                  purpose="portal: own eligibility",
                  detail={"programs": [p.program.code for p in out]})
     return out
+
+
+def actors_described(labels: set[str], *, me: Actor) -> dict[str, str]:
+    """Who took each step of a registration, in words a citizen understands: "you", a service
+    centre by name (never a staff member's name), a role, or the automatic processing."""
+    from django.utils.translation import get_language
+    from django.utils.translation import gettext as _
+
+    from sijill.accounts.models import ApiToken, User
+    from sijill.accounts.roles import Role
+
+    arabic = (get_language() or "ar").startswith("ar")
+    out = {"system": _("Sijill (automatic processing)")}
+    user_ids = {int(label[5:]) for label in labels
+                if label.startswith("user:") and label[5:].isdigit()}
+    for pk, role, centre_ar, centre_fr in User.objects.filter(pk__in=user_ids).values_list(
+            "pk", "role", "centre__name_ar", "centre__name_fr"):
+        if pk == me.user_id:
+            out[f"user:{pk}"] = _("you")
+            continue
+        try:
+            who = str(Role(role).label)
+        except ValueError:
+            who = role
+        centre = centre_ar if arabic else centre_fr
+        out[f"user:{pk}"] = f"{who} — {centre}" if centre else who
+    token_ids = {int(label[6:]) for label in labels
+                 if label.startswith("token:") and label[6:].isdigit()}
+    for pk, name in ApiToken.objects.filter(pk__in=token_ids).values_list("pk", "name"):
+        out[f"token:{pk}"] = name
+    return {label: out.get(label, str(_("the registry"))) for label in labels}

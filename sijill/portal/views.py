@@ -157,9 +157,11 @@ def household_detail(request: HttpRequest) -> HttpResponse:
     from sijill.cases.selectors import my_household_history
 
     history = my_household_history(actor=actor)
+    events = list(reversed(history.events)) if history else []
+    who = selectors.actors_described({e.actor_label for e in events}, me=actor)
     return render(request, "portal/household.html", {
         "household": view.household, "members": view.members, "declaration": view.declaration,
-        "events": list(reversed(history.events)) if history else [],
+        "events": [{"event": e, "who": who[e.actor_label]} for e in events],
         "changes": list(reversed(history.changes)) if history else [],
         "nav": "household"})
 
