@@ -1,6 +1,8 @@
-"""Score many households at once: vectorised NumPy over columns, in chunks.
+"""Score many households at once: the fused compiled kernel (`kernel`, numba) for large batches,
+or vectorised NumPy over columns, in chunks (below `KERNEL_MIN_HOUSEHOLDS`, or as the fallback
+when the kernel cannot be built). Both evaluate the single path's derivations.
 
-Same derivations as the single path, evaluated on columns. Member facts are counted per
+NumPy path: the derivations evaluated on columns. Member facts are counted per
 household with one `np.add.reduceat` per eight features (each count packed in one byte of a
 uint64, which is exact while a household has at most 255 members). Chunks keep the working set
 in cache and memory flat; batches ordered by milieu only compute the columns of that milieu.

@@ -12,7 +12,10 @@ columns (a chunk of households):
 Write derivations with arithmetic, comparisons, `&`, `|` and the helpers of `ops`; never `not`,
 `~`, `and`, `or` or `if` on values (they do not mean the same on scalars and arrays). Which
 fields each definition reads is found by tracing it once, so the engine can tell which
-verified values fed which variable.
+verified values fed which variable. The batch kernel (`kernel`) compiles the definitions from
+their source: keep to one-argument functions of `name = expression` lines and a `return`, with
+module constants, `isin`/`maximum` and `abs`/`min`/`max`/`float`/`int`; anything else makes
+large batches fall back to the slower NumPy path (with a warning in the log).
 """
 
 from __future__ import annotations

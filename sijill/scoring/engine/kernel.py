@@ -2,24 +2,34 @@
 
 The NumPy path makes one pass over the member rows per member feature and one over the
 households per derivation, with a temporary for each. This module instead writes, for a formula's
-layout (which derivations each milieu model uses, in order), one Python function that loops over
-the households in parallel (`prange`) and, for each household, reads its fields and its members'
-rows once: it counts the member features over `offsets[i]:offsets[i + 1]`, derives each variable
-of the household's milieu model and accumulates the score in the model's order (as the single
-path does). It optionally writes the variable values and contributions.
+layout (the union of its variables; per milieu, which of them its model sums, in order), Python
+source that numba compiles into one parallel loop over blocks of households (`prange`). Each
+block reads its inputs once:
+
+* its member rows in one branch-free loop that the compiler vectorises: each member's features
+  become one byte each of int64 words, turned into running sums over the block, so a
+  household's counts are the difference of two sums (exact up to 255 members; a larger
+  household counts feature by feature);
+* then each household's fields and head row: it derives the variables of its milieu model and
+  sums their contributions in the model's order (as the single path does), and optionally
+  writes the values and contributions rows.
+
+On the way it checks what `HouseholdBatch.validate` checks per household (offsets within the
+member rows, one head listed first, a known region, a milieu with a model), so the batch is not
+read a second time to validate it, and no member row is read through an unchecked offset.
 
 Nothing is written twice: the kernel's source is produced from the registered definitions in
-`derivations` (their `ast`, `h.<field>` and `m.<field>` turned into locals, `isin` into equality
+`derivations` (their `ast`; `h.<field>` and `m.<field>` turned into locals, `isin` into equality
 tests, `maximum` into `max`, code constants inlined). The formula's numbers (weights, constants,
-region terms, provisional flags) are arguments, so formula versions with the same variables
-share a kernel. Verified overrides are applied to the columns before the call (`np.where`, only
-for the overridden columns the kernel reads).
+region terms, which variables are provisional) are arguments, so formula versions with the same
+variables share a kernel. Verified overrides are applied to the columns before the call
+(`np.where`, only for the overridden columns the kernel reads); the verified flags matrix is
+computed with NumPy.
 
 Compiled kernels are cached on disk (numba's cache, next to the generated source) under
 `<project>/var/numba-kernels/`, or in `$SIJILL_KERNEL_CACHE`; `SIJILL_KERNEL_CACHE=off` turns
-the disk cache off (compile in every process). Nothing is downloaded. When numba is missing or a
-definition cannot be translated or typed, `available`/`compile_kernel` say so and the batch path
-uses NumPy.
+the disk cache off (each process then compiles, several seconds). Nothing is downloaded. When
+numba is missing or a definition cannot be translated or typed, `batch.score_batch` uses NumPy.
 """
 
 from __future__ import annotations
@@ -56,15 +66,6 @@ _SAFE_BUILTINS = {"abs", "min", "max", "float", "int", "bool", "round"}
 
 class Untranslatable(Exception):
     """A definition uses something the kernel generator does not translate."""
-
-
-def available() -> bool:
-    """Whether numba can be imported (the kernel path needs it)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:  # pragma: no cover - numba is a pinned dependency
-        return False
-    return True
 
 
 def cache_dir() -> Path | None:
@@ -287,9 +288,9 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
     # Per milieu, only its model's variables, summed in the model's order (as the single path
     # does); a column outside the model keeps a stale value that `in_model` masks.
     translated = {j: translate(d.fn, "h_", f"d{j}_") for j, d in enumerate(terms)}
-    derive.append("s = 0.0")
-    for position, (mc, columns_of_model) in enumerate(layout.models):
-        derive.append(f"{'if' if position == 0 else 'elif'} mc == {mc}:")
+    derive += ["s = 0.0", "if False:", "    pass"]
+    for mc, columns_of_model in layout.models:
+        derive += [f"elif mc == {mc}:", "    pass"]
         for j in columns_of_model:
             statements, expression = translated[j]
             derive += ["    " + line for line in statements]
