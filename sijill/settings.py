@@ -98,7 +98,12 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env.str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'sijill.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Seconds a connection is kept between requests (0: one per request, the default for the demo
+# and the tests). Production behind PgBouncer keeps 0; without a pooler, set 60 or so: a new
+# PostgreSQL connection per request costs several milliseconds of a registration's budget.
+DATABASES = {"default": dj_database_url.parse(
+    DATABASE_URL, conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 0, minimum=0, maximum=3600),
+    conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN: concurrent writers queue instead of failing
     # with "database is locked" when a read lock would have to be upgraded.
