@@ -126,7 +126,12 @@ def _on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespon
 
 @api.exception_handler(HttpError)
 def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    body = {"error": {"code": "http_error", "message": str(exc)}}
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        # ninja's words for a body that is not JSON: said in the caller's language.
+        body = {"error": {"code": "malformed_body",
+                          "message": str(_("The request body is not valid JSON."))}}
+    else:
+        body = {"error": {"code": "http_error", "message": str(exc)}}
     return api.create_response(request, body, status=exc.status_code)
 
 
