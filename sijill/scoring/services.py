@@ -54,6 +54,7 @@ from sijill.scoring.engine import (
     VariableScore,
     Verified,
     explain,
+    fold_squares,
     score_batch,
     score_household,
 )
@@ -290,6 +291,8 @@ def score_explanation(*, actor: Actor, reference: str, language: str,
     staff = actor.role != "citizen"
     result = score_result(score)
     exp = explain(result, formula, include_zero=staff)
+    if not staff:
+        exp = fold_squares(exp, formula)
     audit_record(actor=actor, action="read_explanation", entity="score", entity_id=score.pk,
                  subject=household.declarant.idcs, purpose=purpose,
                  detail={"household": reference, "formula": score.formula.label})

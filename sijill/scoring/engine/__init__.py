@@ -3,7 +3,13 @@ calibration. The Django layer stores formulas and scores and calls these functio
 
 from sijill.scoring.engine.batch import BatchResult, score_batch
 from sijill.scoring.engine.derivations import DERIVATIONS, MEMBER_FEATURES
-from sijill.scoring.engine.explain import Direction, Explanation, ExplanationItem, explain
+from sijill.scoring.engine.explain import (
+    Direction,
+    Explanation,
+    ExplanationItem,
+    explain,
+    fold_squares,
+)
 from sijill.scoring.engine.formula import (
     Choice,
     Formula,
@@ -57,6 +63,7 @@ __all__ = [
     "default_formula",
     "dump_formula",
     "explain",
+    "fold_squares",
     "load_formula",
     "score_batch",
     "score_household",

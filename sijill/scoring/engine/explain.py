@@ -6,7 +6,7 @@ agent (values, coefficients, sources).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sijill.scoring.engine.formula import Formula, Labels
@@ -118,6 +118,35 @@ def explain(result: ScoreResult, formula: Formula, *, include_zero: bool = False
         provisional_variables=result.provisional_variables,
         provisional_notice=PROVISIONAL_NOTICE if result.provisional else None,
     )
+
+
+SQUARED = "_squared"
+
+
+def fold_squares(exp: Explanation, formula: Formula) -> Explanation:
+    """A variable and its square (`x`, `x_squared`: household size, the head's age) as one line
+    under the variable's label, contributions summed: apart, "size lowered it by 0.885 and its
+    square raised it by 0.133" means nothing to a citizen. A folded line keeps the base's value
+    and coefficient (citizens are not shown them); the total is unchanged."""
+    model = formula.model(exp.milieu)
+    keys = {v.key for v in model.variables}
+    by_key = {i.key: i for i in exp.items}
+    out: list[ExplanationItem] = []
+    for item in exp.items:
+        base = item.key.removesuffix(SQUARED)
+        if item.key.endswith(SQUARED) and base in keys:
+            if base in by_key:
+                continue  # folded into its base's line
+            item = replace(item, key=base, label=model.variable(base).label)
+        elif (square := by_key.get(item.key + SQUARED)) is not None:
+            total = item.contribution + square.contribution
+            item = replace(item, contribution=total, direction=_direction(total),
+                           provisional=item.provisional or square.provisional,
+                           verified_by=tuple(dict.fromkeys(item.verified_by
+                                                           + square.verified_by)))
+        out.append(item)
+    out.sort(key=lambda i: (-abs(i.contribution), i.key))
+    return replace(exp, items=tuple(out))
 
 
 def _direction(contribution: float) -> Direction:

@@ -100,6 +100,21 @@ def test_the_citizen_explanation_in_three_languages(as_citizen, own):
     assert en["provisional"] is False and en["provisional_notice"] is None
 
 
+def test_a_citizen_reads_household_size_as_one_line_not_a_size_and_its_square(
+        as_citizen, as_admin, own):
+    citizen = as_citizen.get(f"households/{own.reference}/score/explanation").json()
+    agent = as_admin.get(f"households/{own.reference}/score/explanation").json()
+    agent_items = {i["key"]: i["contribution"] for i in agent["items"]}
+    assert "household_size_squared" in agent_items  # staff see each term
+    keys = [i["key"] for i in citizen["items"]]
+    assert not any(k.endswith("_squared") for k in keys)
+    size = next(i for i in citizen["items"] if i["key"] == "household_size")
+    assert size["contribution"] == pytest.approx(
+        agent_items["household_size"] + agent_items["household_size_squared"], abs=1e-12)
+    assert citizen["baseline"] + sum(i["contribution"] for i in citizen["items"]) == (
+        pytest.approx(citizen["score"], abs=1e-9))
+
+
 def test_the_lang_parameter_overrides_the_accept_language_header(as_citizen, own):
     r = as_citizen.get(f"households/{own.reference}/score/explanation?lang=fr", lang="ar")
     assert r.json()["language"] == "fr"
