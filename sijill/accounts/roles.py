@@ -32,6 +32,7 @@ class Perm(StrEnum):
     HOUSEHOLD_REGISTER = "household.register"  # register, add/remove members, update
     HOUSEHOLD_READ = "household.read"
     HOUSEHOLD_PROCESS = "household.process"  # move through verifying/scored/notified/rejected
+    ROLLOUT_MANAGE = "rollout.manage"  # set when registration opens in a region/province/commune
     VERIFICATION_READ = "verification.read"  # partner evidence and the discrepancy queue
     VERIFICATION_DECIDE = "verification.decide"  # confirm or dismiss a discrepancy
     SCORE_READ = "score.read"  # a household's index and its explanation (object-level limits)
