@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import IntegrityError
 from django.utils import translation
 
 from sijill.households.bulk import households_import
@@ -36,8 +38,18 @@ class Command(BaseCommand):
         with translation.override(options["lang"]):
             try:
                 result = households_import(path=path)
-            except ValueError as exc:
-                raise CommandError(str(exc)) from exc
+            except (ValueError, UnicodeDecodeError, OSError, pl.exceptions.PolarsError) as exc:
+                # The file as a whole cannot be read (empty, not UTF-8, ragged, a corrupt
+                # Parquet file): one line saying so, nothing imported.
+                why = " ".join(str(exc).split())[:300]
+                raise CommandError(f"{path.name}: the file cannot be read "
+                                   f"({type(exc).__name__}: {why}); nothing imported.") from exc
+            except IntegrityError as exc:
+                # A concurrent registration took a person or a reference first: the file's
+                # transaction rolled back whole.
+                raise CommandError(f"{path.name}: a concurrent change conflicts with the file "
+                                   f"({str(exc).splitlines()[0][:300]}); nothing imported, "
+                                   "run it again.") from exc
         elapsed = time.perf_counter() - started
         if result.errors:
             out = (options["report"].open("w", newline="", encoding="utf-8")
