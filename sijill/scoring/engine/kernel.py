@@ -287,12 +287,12 @@ def kernel_source(layout: Layout) -> tuple[str, tuple[str, ...], tuple[str, ...]
     packing.append("problems[task, 2] = heads")
     # Per milieu, only its model's variables, summed in the model's order (as the single path
     # does); a column outside the model keeps a stale value that `in_model` masks.
-    translated = {j: translate(d.fn, "h_", f"d{j}_") for j, d in enumerate(terms)}
+    derivation_source = {j: translate(d.fn, "h_", f"d{j}_") for j, d in enumerate(terms)}
     derive += ["s = 0.0", "if False:", "    pass"]
     for mc, columns_of_model in layout.models:
         derive += [f"elif mc == {mc}:", "    pass"]
         for j in columns_of_model:
-            statements, expression = translated[j]
+            statements, expression = derivation_source[j]
             derive += ["    " + line for line in statements]
             derive.append(f"    x[{j}] = np.float64({expression})")
             derive.append(f"    s += weights[{mc}, {j}] * x[{j}]")
