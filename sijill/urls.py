@@ -17,6 +17,7 @@ api.add_router("/v1/", "sijill.audit.api.router")
 api.add_router("/v1/", "sijill.notifications.api.router")
 api.add_router("/v1/", "sijill.verification.api.router")
 api.add_router("/v1/", "sijill.cases.api.router")
+api.add_router("/v1/", "sijill.declaration.api.router")
 
 handler404 = "sijill.core.views.not_found"
 

@@ -38,7 +38,13 @@ STAFF_READERS = ("agent_a", "agent_b", "verifier", "reviewer", "admin")
 HOUSEHOLD_READERS = ("agent_a", "verifier", "reviewer", "admin")
 HOUSEHOLD_WRITERS = ("agent_a", "admin")
 
+#: The only operations an anonymous caller may call: reference data, never personal data. Every
+#: other rule refuses the anonymous caller (the matrix test checks both).
+PUBLIC: frozenset[tuple[str, str]] = frozenset({("GET", "/api/v1/declaration/vocabulary")})
+
 RULES: dict[tuple[str, str], dict[str, str]] = {
+    # Reference data with no personal data: anyone, signed in or not (see PUBLIC).
+    ("GET", "/api/v1/declaration/vocabulary"): dict.fromkeys(ROLES, ALLOW),
     # Population register
     ("POST", "/api/v1/persons"): only("agent_a", "agent_b", "admin"),
     ("GET", "/api/v1/persons"): only(*STAFF_READERS),
