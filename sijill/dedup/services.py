@@ -417,6 +417,10 @@ def _retire(person: Person, survivor: Person, actor: Actor, cluster: DuplicateCl
     person.merged_into = survivor
     person.death_date = None
     _new_version(person, actor, f"merged_into:{survivor.idcs}")
+    # The households' current declarations name the survivor from now on (a new version each).
+    from sijill.households.identity import households_identity_merged
+
+    households_identity_merged(actor=actor, retired=person, survivor=survivor)
     audit_record(actor=actor, action="retire", entity="person", entity_id=person.idcs,
                  subject=person.idcs,
                  detail={"merged_into": survivor.idcs, "cluster": cluster.pk})

@@ -181,3 +181,27 @@ def test_marked_distinct_is_not_proposed_again() -> None:
                       how="anti")
     assert kept.height == 0
     assert AuditEntry.objects.filter(action="mark_distinct", entity_id=str(cluster.pk)).exists()
+
+
+def test_after_a_merge_the_current_declaration_names_the_survivor_and_an_update_works(
+        twice_enrolled: dict[str, Any], as_agent_a: Any) -> None:
+    first, second = twice_enrolled["first"], twice_enrolled["second"]
+    household: Household = twice_enrolled["household"]
+    old_version = household.current_version
+    services.cluster_merge(actor=AGENT, cluster_id=cluster_of(first, second).pk)
+    household.refresh_from_db()
+    # A new version names the survivor; the old one stays as it was declared.
+    assert household.current_version == old_version + 1
+    current = household.versions.get(version=household.current_version)
+    assert current.reason == "identity_merged" and current.declarant_id == second.pk
+    assert list(current.members.values_list("person_id", "relationship")) == [
+        (second.pk, "head")]
+    assert household.versions.get(version=old_version).members.get().person_id == first.pk
+    assert household.status == "submitted"  # identity facts may differ: rescored
+    # The agent's next update sends only what changed and is accepted.
+    body = {"household": as_agent_a.get(f"households/{household.reference}").json()[
+        "declaration"]["household"],
+        "members": as_agent_a.get(f"households/{household.reference}").json()[
+        "declaration"]["members"]}
+    r = as_agent_a.post(f"households/{household.reference}/declarations", body)
+    assert r.status_code == 200, r.content
