@@ -1,8 +1,11 @@
 """Idempotent writes: a retried request with the same Idempotency-Key applies once.
 
-The key is claimed in the same transaction as the work. Two concurrent requests with one key:
-the second waits on the unique index until the first commits, then replays its answer. A key
-reused for a different request is refused. Failed requests store nothing, so a retry redoes them.
+The key is claimed first, in the same transaction as the work: a placeholder row is inserted
+(`INSERT ... ON CONFLICT DO NOTHING`), the view runs, and its answer is written into that row
+before the commit. Two concurrent requests with one key: the second's claim waits on the unique
+index until the first commits, then replays its answer (or, if the first rolled back, claims the
+key and does the work itself). A key reused for a different request is refused. Failed requests
+roll their claim back and store nothing, so a retry with the same key redoes them.
 """
 
 from __future__ import annotations
@@ -13,18 +16,18 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
 from sijill.core.errors import Conflict, ValidationFailed
-from sijill.core.inserts import insert_rows
 from sijill.core.models import IdempotencyRecord
-from sijill.core.precompiled import precompiled
 
 HEADER = "Idempotency-Key"
+#: The status of a claimed key whose answer is not written yet (never seen outside the claiming
+#: transaction: the answer is written before it commits).
+PENDING = 0
 
 
 def _body(result: Any) -> tuple[int, Any]:
@@ -36,13 +39,57 @@ def _body(result: Any) -> tuple[int, Any]:
     return status, obj
 
 
-def _records(actor_label: str, key: str) -> QuerySet[IdempotencyRecord]:
-    return IdempotencyRecord.objects.filter(actor_label=actor_label, key=key).only("pk")[:1]
+_sql: dict[str, tuple[str, str]] = {}
 
 
-def _recorded(actor_label: str, key: str) -> bool:
-    """Whether this key already has an answer (asked on every write: precompiled)."""
-    return bool(list(precompiled("core.idempotency", _records, [actor_label, key])))
+def _statements(connection: Any) -> tuple[str, str]:
+    """The claim (an INSERT that does nothing when the key is taken) and the answer's UPDATE,
+    built once per database vendor."""
+    kept = _sql.get(connection.vendor)
+    if kept is None:
+        qn = connection.ops.quote_name
+        opts = IdempotencyRecord._meta
+        table, col = qn(opts.db_table), (lambda name: qn(opts.get_field(name).column))
+        names = ("actor_label", "key", "request_hash", "status_code", "response_body",
+                 "created_at")
+        # Identifiers are the model's own, quoted; every value is a parameter.
+        claim = (f"INSERT INTO {table} ({', '.join(col(n) for n in names)}) "  # noqa: S608
+                 f"VALUES ({', '.join(['%s'] * len(names))}) "
+                 f"ON CONFLICT ({col('actor_label')}, {col('key')}) DO NOTHING")
+        answer = (f"UPDATE {table} SET {col('status_code')} = %s, "  # noqa: S608
+                  f"{col('response_body')} = %s "
+                  f"WHERE {col('actor_label')} = %s AND {col('key')} = %s")
+        kept = _sql[connection.vendor] = (claim, answer)
+    return kept
+
+
+def _claim(actor_label: str, key: str, digest: str) -> bool:
+    """Insert the key's placeholder row; False when the key is already recorded.
+
+    A concurrent transaction holding the same key (its row inserted, not yet committed) makes
+    this wait on the unique index: once it commits, the key is taken (False); once it rolls
+    back, the insert goes ahead (True)."""
+    connection = transaction.get_connection()
+    claim, _answer = _statements(connection)
+    record = IdempotencyRecord(actor_label=actor_label, key=key, request_hash=digest,
+                               status_code=PENDING, response_body={})
+    params = [f.get_db_prep_save(f.pre_save(record, True), connection=connection)
+              for f in (IdempotencyRecord._meta.get_field(n) for n in (
+                  "actor_label", "key", "request_hash", "status_code", "response_body",
+                  "created_at"))]
+    with connection.cursor() as cursor:
+        cursor.execute(claim, params)
+        return cursor.rowcount == 1
+
+
+def _store(actor_label: str, key: str, status: int, body: Any) -> None:
+    """Write the answer into the claimed row (same transaction as the work)."""
+    connection = transaction.get_connection()
+    _claim_sql, answer = _statements(connection)
+    field = IdempotencyRecord._meta.get_field("response_body")
+    with connection.cursor() as cursor:
+        cursor.execute(answer, [status, field.get_db_prep_save(body, connection=connection),
+                                actor_label, key])
 
 
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,29 +104,18 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         digest = hashlib.sha256(
             request.method.encode() + b" " + request.path.encode() + b"\n" + request.body
         ).hexdigest()
-
-        def replay() -> Any:
-            record = IdempotencyRecord.objects.get(actor_label=actor_label, key=key)
-            if record.request_hash != digest:
-                raise Conflict(_("This Idempotency-Key was already used for another request."),
-                               extra={"code": "idempotency_key_reused"})
-            return record.status_code, record.response_body
-
-        if _recorded(actor_label, key):
-            return replay()
-        try:
-            with transaction.atomic():
-                result = view(request, *args, **kwargs)
-                status, body = _body(result)
-                insert_rows([IdempotencyRecord(actor_label=actor_label, key=key,
-                                                request_hash=digest, status_code=status,
-                                                response_body=body)])
-        except IntegrityError:
-            # A concurrent request with the same key committed first: its work stands, ours
-            # rolled back whole. Answer as it did.
-            if IdempotencyRecord.objects.filter(actor_label=actor_label, key=key).exists():
-                return replay()
-            raise
+        with transaction.atomic():
+            if not _claim(actor_label, key, digest):
+                # Answered before, or by a concurrent request we waited for: replay its answer.
+                record = IdempotencyRecord.objects.get(actor_label=actor_label, key=key)
+                if record.request_hash != digest:
+                    raise Conflict(
+                        _("This Idempotency-Key was already used for another request."),
+                        extra={"code": "idempotency_key_reused"})
+                return record.status_code, record.response_body
+            result = view(request, *args, **kwargs)
+            status, body = _body(result)
+            _store(actor_label, key, status, body)
         return result
 
     # Resolve string annotations (`from __future__ import annotations`) against the view's own

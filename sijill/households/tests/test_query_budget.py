@@ -13,8 +13,8 @@ from sijill.households.tests.factories import registration_payload
 from sijill.testing.factories import person_create
 
 #: Statements of one registration of a submitted household, savepoints included: session,
-#: user, idempotency check, roll-out, persons (locked, with their active household), household,
-#: events, version, member declarations, memberships, audit (2), idempotency record; 4
+#: user, idempotency claim, roll-out, persons (locked, with their active household), household,
+#: events, version, member declarations, memberships, audit (2), idempotency answer; 4
 #: savepoint statements (the commune is kept per process, read by the warm-up). Measured at 17
 #: (32, then 23 before the persons' lock read their memberships and the inserts lost their
 #: savepoints).
