@@ -14,7 +14,9 @@ Rules (each raises a field-level error in the caller's language):
   membership ends and a new one starts, history kept;
 - registration is refused where the roll-out has not opened, saying when it opens;
 - an agent works only in their centre's provinces, a citizen only on their own household
-  (404 otherwise: existence is not revealed).
+  (404 otherwise: existence is not revealed); on the citizen side only the declarant changes a
+  household (403 for its other members, who read it), and a citizen moves a member of another
+  household out of it only when they declare that household (or move themselves).
 
 Drafts already hold their members: a person named in a draft cannot be registered elsewhere
 until the draft is cancelled or they are moved.
@@ -258,14 +260,25 @@ def _visible(actor: Actor, household: Household) -> bool:
     return actor.role in {"verifier", "reviewer"}
 
 
+def _require_declarant(actor: Actor, household: Household) -> None:
+    """On the citizen side only the declarant changes a household; its other members read it
+    (403: they know the household exists)."""
+    if actor.role == "citizen" and household.declarant.idcs != actor.idcs:
+        raise PermissionDenied(_("Only the household's declarant can change or cancel its "
+                                 "registration. The other members can follow it and file "
+                                 "complaints."))
+
+
 def _locked(actor: Actor, reference: str, perm: Perm) -> Household:
-    """The household, row-locked for a change, if the actor may change it (404 otherwise)."""
+    """The household, row-locked for a change, if the actor may change it: 404 when they may
+    not see it, 403 for a citizen member who is not its declarant."""
     actor.require(perm)
     household = (Household.objects.select_for_update(of=("self",))
                  .select_related("commune__province", "declarant").filter(reference=reference)
                  .first())
     if household is None or not _visible(actor, household):
         raise _not_found()
+    _require_declarant(actor, household)
     return household
 
 
@@ -370,7 +383,16 @@ def _leave_other_households(*, household: Household | None, persons: dict[str, P
         by_household.setdefault(m.household_id, []).append(m)
     for household_id in sorted(by_household):
         leaving = by_household[household_id]
-        old = Household.objects.select_for_update().get(pk=household_id)
+        old = Household.objects.select_for_update(of=("self",)).select_related("declarant").get(
+            pk=household_id)
+        others_moved = sorted(m.person.idcs for m in leaving if m.person.idcs != actor.idcs)
+        if actor.role == "citizen" and others_moved and old.declarant.idcs != actor.idcs:
+            # A citizen may move themselves out of any household, others only out of a
+            # household they declare.
+            raise PermissionDenied(
+                _("IDCS %(idcs)s belongs to a household that you do not declare: only its "
+                  "declarant, or a citizen service centre, can move them out of it.")
+                % {"idcs": ", ".join(others_moved)}, extra={"idcs": others_moved})
         _remove_members(household=old, leaving=leaving, reason=Membership.EndReason.MOVED,
                         actor=actor, day=day)
 
