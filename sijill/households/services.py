@@ -262,8 +262,11 @@ def _visible(actor: Actor, household: Household) -> bool:
 
 def _require_declarant(actor: Actor, household: Household) -> None:
     """On the citizen side only the declarant changes a household; its other members read it
-    (403: they know the household exists)."""
-    if actor.role == "citizen" and household.declarant.idcs != actor.idcs:
+    (403: they know the household exists). A declarant who has left a household of minors stays
+    recorded until an adult is declared (`_remove_members`) but no longer changes it."""
+    if actor.role == "citizen" and (household.declarant.idcs != actor.idcs or (
+            household.status != S.CANCELLED and not household.memberships.filter(
+                person_id=household.declarant_id, end_date__isnull=True).exists())):
         raise PermissionDenied(_("Only the household's declarant can change or cancel its "
                                  "registration. The other members can follow it and file "
                                  "complaints."))
@@ -398,12 +401,20 @@ def _leave_other_households(*, household: Household | None, persons: dict[str, P
 
 
 def _remove_members(*, household: Household, leaving: list[Membership], reason: str,
-                    actor: Actor, day: date) -> None:
-    """End memberships and write the household's next version without those members.
+                    actor: Actor, day: date) -> bool:
+    """End memberships and write the household's next version without those members; True when
+    the household must now wait for an updated declaration naming an adult declarant.
 
     A household left with nobody is cancelled. A head cannot leave while others remain (the
     household must first name a new head), except by death: the household then waits, headless,
     for an updated declaration.
+
+    When the declarant leaves (moves out, dies), the next declarant is an adult (ADULT_AGE on
+    `day`) who remains: the head, else the oldest adult member. When only minors remain, the
+    household is kept, the departed declarant stays recorded (a declarant is never a minor), and
+    it goes back to "submitted" with an event saying an adult declarant must be declared; it is
+    not sent to verification until an updated declaration names one (an agent's, or the
+    declarant's of the household an adult moves from).
     """
     leaving_ids = {m.person_id for m in leaving}
     remaining = list(household.memberships.filter(end_date__isnull=True)
@@ -423,25 +434,52 @@ def _remove_members(*, household: Household, leaving: list[Membership], reason: 
                    note="no member left" if reason != Membership.EndReason.DECEASED
                    else "last member deceased")
             household.save(update_fields=["status", "updated_at"])
-        return
+        return False
     current = _current(household)
     if current is None:
-        return
+        return False
     kept = tuple(m for m in current.members if m.idcs in {r.person.idcs for r in remaining})
     persons = {r.person.idcs: r.person for r in remaining}
-    declarant = household.declarant
-    if declarant.pk in leaving_ids:
-        # The declarant left: the head (or the oldest remaining member) declares from now on.
-        adults = sorted((r.person for r in remaining), key=lambda p: p.birth_date)
-        declarant = household.head if household.head_id not in leaving_ids and household.head \
-            else adults[0]
+    declarant: Person | None = household.declarant
+    if household.declarant_id in leaving_ids:
+        declarant = _next_declarant(household, [r.person for r in remaining], day=day)
     _write_version(household=household, declaration=replace(current, members=kept),
-                   persons=persons, declarant=declarant, actor=actor, reason=f"member_{reason}")
+                   persons=persons, declarant=declarant or household.declarant, actor=actor,
+                   reason=f"member_{reason}")
+    if declarant is None and household.status != S.CANCELLED:
+        _await_update(household, actor=actor,
+                      note=f"declarant {reason}: an adult member must be declared as declarant")
     audit_record(actor=actor, action="remove_member", entity="household",
-                 entity_id=household.reference, subject=declarant.idcs,
+                 entity_id=household.reference, subject=household.declarant.idcs,
                  detail={"idcs": sorted(m.person.idcs for m in leaving), "reason": reason,
                          "version": household.current_version})
     _after_commit_changed(household, reason=f"member_{reason}")
+    return declarant is None
+
+
+def _next_declarant(household: Household, remaining: list[Person], *, day: date,
+                    ) -> Person | None:
+    """Who declares once the declarant has left: the remaining head if adult, else the oldest
+    remaining adult; None when only minors remain."""
+    adults = sorted((p for p in remaining
+                     if age_on(p.birth_date, day) >= settings.SIJILL["ADULT_AGE"]),
+                    key=lambda p: (p.birth_date, p.pk))
+    head = next((p for p in adults if p.pk == household.head_id), None)
+    return head or (adults[0] if adults else None)
+
+
+def _await_update(household: Household, *, actor: Actor, note: str) -> None:
+    """The declaration cannot be verified nor scored as it stands (no head, no adult
+    declarant): the household goes back to "submitted" without being sent to verification,
+    and waits for an updated declaration, whose update resubmits it; its last notified index
+    stays current. The event says what is awaited."""
+    if household.status != S.SUBMITTED:
+        _event(household, to=S.SUBMITTED, actor=actor, note=note)
+        household.save(update_fields=["status", "updated_at"])
+    else:
+        RegistrationEvent.objects.create(
+            household=household, from_status=household.status, to_status=household.status,
+            actor_label=actor.label, note=note[:300])
 
 
 def _sync_memberships(*, household: Household, declaration: Declaration,
@@ -723,9 +761,9 @@ def household_member_remove(*, actor: Actor, reference: str, idcs: str) -> House
                 "idcs", "declarant_cannot_leave",
                 _("The declarant cannot leave: declare another adult member as declarant "
                   "first."))
-        _remove_members(household=household, leaving=[membership],
-                        reason=Membership.EndReason.LEFT, actor=actor, day=_today())
-        _resubmit(household, actor=actor, note="member left")
+        if not _remove_members(household=household, leaving=[membership],
+                               reason=Membership.EndReason.LEFT, actor=actor, day=_today()):
+            _resubmit(household, actor=actor, note="member left")
     return household
 
 
@@ -757,25 +795,16 @@ def household_member_deceased(*, actor: Actor = SYSTEM, person: Person) -> None:
         household = (Household.objects.select_for_update(of=("self",))
                      .select_related("declarant", "head").get(pk=membership.household_id))
         day = max(person.death_date or _today(), membership.start_date)
-        _remove_members(household=household, leaving=[membership],
-                        reason=Membership.EndReason.DECEASED, actor=actor, day=day)
+        waiting = _remove_members(household=household, leaving=[membership],
+                                  reason=Membership.EndReason.DECEASED, actor=actor, day=day)
         if household.status == S.CANCELLED:
             return
         if membership.relationship == Relationship.HEAD:
-            # A headless declaration cannot be verified nor scored (the index needs the head):
-            # the household goes back to "submitted" and waits for an updated declaration naming
-            # the new head, whose update resubmits it; its last notified index stays current.
-            if household.status != S.SUBMITTED:
-                _event(household, to=S.SUBMITTED, actor=actor,
-                       note="head deceased: a new head must be declared")
-                household.save(update_fields=["status", "updated_at"])
-            else:
-                RegistrationEvent.objects.create(
-                    household=household, from_status=household.status,
-                    to_status=household.status, actor_label=actor.label,
-                    note="head deceased: a new head must be declared")
+            # A headless declaration cannot be verified nor scored (the index needs the head).
+            _await_update(household, actor=actor, note="head deceased: a new head must be declared")
             return
-        _resubmit(household, actor=actor, note="member deceased")
+        if not waiting:
+            _resubmit(household, actor=actor, note="member deceased")
 
 
 # ---------------------------------------------------------------------------------------------
