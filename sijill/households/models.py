@@ -160,17 +160,17 @@ class DeclarationVersion(ImmutableModel):
     """
 
     # Indexes: (household, version) is unique, and that index serves every lookup by household.
-    # Declarant and commune are copies no query looks versions up by (people are retired, not
-    # deleted; communes are reference data): no index, so every version written maintains
-    # three indexes fewer (the bulk import writes 100,000s at once).
+    # The commune is a copy no query looks versions up by (communes are reference data, never
+    # deleted): no index, so every version written maintains two indexes fewer (the bulk import
+    # writes 100,000s at once). The declarant keeps its index: a dedup merge looks up the
+    # versions naming the retired person (households.identity).
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="versions",
                                   db_index=False)
     version = models.PositiveIntegerField()
     reason = models.CharField(max_length=40)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=60)
-    declarant = models.ForeignKey("population.Person", on_delete=models.PROTECT, related_name="+",
-                                  db_index=False)
+    declarant = models.ForeignKey("population.Person", on_delete=models.PROTECT, related_name="+")
     commune = models.ForeignKey("geography.Commune", on_delete=models.PROTECT, related_name="+",
                                 db_index=False)
     milieu = c.enum_field(c.Milieu, _("milieu"))

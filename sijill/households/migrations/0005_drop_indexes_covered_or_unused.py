@@ -1,13 +1,13 @@
-"""Drop eight indexes that no query needs, which every write of a household maintained.
+"""Drop seven indexes that no query needs, which every write of a household maintained.
 
 Covered by an index that starts with the same column (PostgreSQL uses it for the same lookups):
 - households_household (commune_id) and its LIKE twin: household_commune_status (commune, status);
 - households_membership (household_id): membership_hh_end (household, end_date);
 - households_declarationversion (household_id): the unique (household, version);
 - households_memberdeclaration (declaration_id): the unique (declaration, person).
-Used by no query (the columns are copies kept for history; people are retired, never deleted,
-and communes are reference data):
-- households_declarationversion (commune_id) and its LIKE twin, (declarant_id).
+Used by no query (a copy kept for history; communes are reference data, never deleted):
+- households_declarationversion (commune_id) and its LIKE twin.
+(households_declarationversion (declarant_id) stays: a dedup merge looks versions up by it.)
 
 Hand-written rather than Django's AlterField(db_index=False): on PostgreSQL that drops and
 re-creates (re-validates) each foreign key, and it would also drop the partial unique indexes
@@ -29,8 +29,6 @@ DROPPED = [
      "declaration_id", False),
     ("households_declarationversion_commune_id_b2e06ec0", "households_declarationversion",
      "commune_id", True),
-    ("households_declarationversion_declarant_id_ace00c68", "households_declarationversion",
-     "declarant_id", False),
 ]
 
 
@@ -69,8 +67,6 @@ class Migration(migrations.Migration):
             state_operations=[
                 migrations.AlterField(model_name="declarationversion", name="commune",
                                       field=_fk("geography.commune", "+")),
-                migrations.AlterField(model_name="declarationversion", name="declarant",
-                                      field=_fk("population.person", "+")),
                 migrations.AlterField(model_name="declarationversion", name="household",
                                       field=_fk("households.household", "versions")),
                 migrations.AlterField(model_name="household", name="commune",
