@@ -9,12 +9,25 @@ from __future__ import annotations
 from django.db import migrations
 
 
-def refuse_update_and_delete(*, table: str, name: str, message: str) -> migrations.RunPython:
-    """A RunPython installing trigger `name` on `table` that raises `message` (% = operation)."""
+def refuse_update_and_delete(*, table: str, name: str, message: str,
+                             rewritable: tuple[str, ...] = ()) -> migrations.RunPython:
+    """A RunPython installing trigger `name` on `table` that raises `message` (% = operation).
+
+    `rewritable` columns may still be rewritten in place (ciphertext re-encrypted under a new
+    key by `rotate_field_keys`): an UPDATE that changes nothing else passes."""
+    if rewritable:
+        minus = " - ".join(f"'{c}'" for c in rewritable)
+        body = f"""
+    IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - {minus}) = (to_jsonb(OLD) - {minus}) THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '{message}', TG_OP;"""
+    else:
+        body = f"""
+    RAISE EXCEPTION '{message}', TG_OP;"""
     forward_sql = f"""
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION '{message}', TG_OP;
+BEGIN{body}
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER {name}

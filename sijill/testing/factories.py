@@ -69,3 +69,24 @@ def person_create(*, actor: Actor = SYSTEM, **overrides: Any) -> Person:
                            hold_on_duplicates=False)
     assert outcome.person is not None
     return outcome.person
+
+
+def events_backdate(events: Any, **values: Any) -> int:
+    """Tests only (time travel): rewrite registration events, which PostgreSQL otherwise refuses
+    (migration households 0006). The trigger is off only inside this transaction."""
+    from django.db import connection, transaction
+
+    table = "households_registrationevent"
+    trigger = "households_registrationevent_immutable"
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # ALTER TABLE waits for no queued deferred check: run them now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+        count = int(events.update(**values))
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    return count

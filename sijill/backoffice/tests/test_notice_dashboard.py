@@ -10,17 +10,18 @@ from django.utils import timezone
 from sijill.backoffice.tests.conftest import signed_in
 from sijill.households.models import RegistrationEvent
 from sijill.households.tests.factories import household_create
+from sijill.testing.factories import events_backdate
 
 pytestmark = pytest.mark.django_db
 
 
 def test_households_at_risk_and_late_are_listed_with_words_not_only_colours(analyst):
     late = household_create()
-    RegistrationEvent.objects.filter(household=late).update(
-        at=timezone.now() - timedelta(days=30))
+    events_backdate(RegistrationEvent.objects.filter(household=late),
+                    at=timezone.now() - timedelta(days=30))
     at_risk = household_create()
-    RegistrationEvent.objects.filter(household=at_risk).update(
-        at=timezone.now() - timedelta(days=9))
+    events_backdate(RegistrationEvent.objects.filter(household=at_risk),
+                    at=timezone.now() - timedelta(days=9))
     on_track = household_create()
     page = signed_in(analyst).get("/backoffice/notices/time-limit/")
     html = page.content.decode()
@@ -41,8 +42,8 @@ def test_the_dashboard_counts_every_household_not_only_the_listed_ones(analyst, 
 
     for _ in range(3):
         household = household_create()
-        RegistrationEvent.objects.filter(household=household).update(
-            at=timezone.now() - timedelta(days=30))
+        events_backdate(RegistrationEvent.objects.filter(household=household),
+                        at=timezone.now() - timedelta(days=30))
     listed = selectors.notice_deadlines
     monkeypatch.setattr(selectors, "notice_deadlines",
                         lambda **kwargs: listed(**{**kwargs, "limit": 1}))

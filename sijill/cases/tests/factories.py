@@ -13,6 +13,7 @@ from sijill.households.services import household_transition
 from sijill.households.tests.factories import household_create
 from sijill.population.models import Person
 from sijill.scoring.services import score_household_current
+from sijill.testing.factories import events_backdate
 
 
 def notified_household(*, members: list[tuple[Person, str]], notified_at: datetime | None = None,
@@ -25,10 +26,10 @@ def notified_household(*, members: list[tuple[Person, str]], notified_at: dateti
     for step in ("verifying", "scored", "notified"):
         household_transition(actor=SYSTEM, reference=household.reference, to=step)
     if notified_at is not None:
-        # RegistrationEvent refuses updates through the model; the date is set as the outbox
-        # would have stamped it (test data only; PostgreSQL triggers do not guard this table).
-        RegistrationEvent.objects.filter(household=household, to_status="notified").update(
-            at=notified_at)
+        # Registration events are immutable (model and PostgreSQL trigger); the date is set as
+        # the outbox would have stamped it (test data only).
+        events_backdate(RegistrationEvent.objects.filter(household=household, to_status="notified"),
+                        at=notified_at)
     household.refresh_from_db()
     return household
 

@@ -58,8 +58,37 @@ def test_the_database_refuses_declared_numbers_out_of_range():
     from django.db import IntegrityError, transaction
 
     household = household_create()
+    version = DeclarationVersion.objects.get(household=household)
+    fields = {f.attname: getattr(version, f.attname) for f in DeclarationVersion._meta.fields
+              if not f.primary_key}
     with pytest.raises(IntegrityError), transaction.atomic():
-        DeclarationVersion.objects.filter(household=household).update(rooms=500)
+        DeclarationVersion.objects.bulk_create([DeclarationVersion(
+            **{**fields, "version": version.version + 1, "rooms": 500})])
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_to_change_or_delete_a_declaration_or_an_event_even_in_bulk():
+    from django.db import DatabaseError, connection, transaction
+
+    from sijill.households.models import MemberDeclaration, RegistrationEvent
+
+    household = household_create()
+    attempts = [
+        lambda: DeclarationVersion.objects.filter(household=household).update(rooms=4),
+        lambda: RegistrationEvent.objects.filter(household=household)._raw_delete("default"),
+        lambda: MemberDeclaration.objects.filter(declaration__household=household).update(
+            literate=False),
+        lambda: RegistrationEvent.objects.filter(household=household).update(note="edited"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(DatabaseError, match="immutable"), transaction.atomic():
+            attempt()
+    # Key rotation rewrites only the encrypted columns in place: allowed.
+    member = MemberDeclaration.objects.filter(declaration__household=household).first()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE households_memberdeclaration SET disability = disability, "
+                       "health_coverage = health_coverage WHERE id = %s", [member.pk])
+        assert cursor.rowcount == 1
 
 
 def test_adding_a_newborn_adds_a_member_and_a_version(as_agent_a, person_factory):

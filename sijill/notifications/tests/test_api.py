@@ -9,15 +9,15 @@ from sijill.audit.models import AuditEntry
 from sijill.households.models import RegistrationEvent
 from sijill.households.tests.factories import household_create
 from sijill.notifications.services import notice_queue, one_time_code_send
-from sijill.testing.factories import person_create
+from sijill.testing.factories import events_backdate, person_create
 
 pytestmark = pytest.mark.django_db
 
 
 def _late_household(days: int = 12):
     household = household_create()
-    RegistrationEvent.objects.filter(household=household).update(
-        at=timezone.now() - timedelta(days=days))
+    events_backdate(RegistrationEvent.objects.filter(household=household),
+                    at=timezone.now() - timedelta(days=days))
     return household
 
 

@@ -16,6 +16,7 @@ from sijill.notifications import conf
 from sijill.notifications.models import Notification
 from sijill.notifications.selectors import notice_deadlines
 from sijill.notifications.services import notice_queue
+from sijill.testing.factories import events_backdate
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +25,8 @@ ALL = ("on_time", "late", "pending", "at_risk", "missed")
 
 def _registered(days_ago: float = 0):
     household = household_create()
-    RegistrationEvent.objects.filter(household=household, to_status="submitted").update(
-        at=timezone.now() - timedelta(days=days_ago))
+    events_backdate(RegistrationEvent.objects.filter(household=household, to_status="submitted"),
+                    at=timezone.now() - timedelta(days=days_ago))
     return household
 
 
