@@ -81,6 +81,7 @@ from sijill.core.errors import ValidationFailed
 from sijill.declaration import vocab
 from sijill.declaration.model import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 from sijill.geography.models import Commune
+from sijill.geography.selectors import commune_milieux
 from sijill.households import services
 from sijill.households.bulkwrite import (
     household_references,
@@ -284,6 +285,17 @@ def _check_households(frame: pl.DataFrame, errors: _Errors, *, actor: Actor, day
     for code, reason in closed.items():
         errors.add_mask(first, first["commune"] == code, "commune", "rollout_not_open",
                         reason)  # type: ignore[arg-type]
+    # The milieu must be one the 2024 census found in the commune (it picks the formula's model).
+    for code, commune in communes.items():
+        found = commune_milieux(code)
+        if not found:
+            continue
+        wrong = first.filter((pl.col("commune") == code) & pl.col("milieu").is_in(
+            ["urban", "rural"]) & ~pl.col("milieu").is_in(list(found)))
+        if wrong.height:
+            message = services.milieu_message(commune, found)
+            for row in wrong["_row"].to_list():
+                errors.add(row, "milieu", "milieu_not_in_commune", message)
     heads = frame.filter(pl.col("relationship") == "head")
     head_count = heads.group_by("household_key").len()
     no_head = first.join(head_count, on="household_key", how="left").filter(

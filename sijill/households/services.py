@@ -46,6 +46,7 @@ from sijill.declaration.model import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Declaratio
 from sijill.declaration.model import MemberData as MemberRecord
 from sijill.declaration.vocab import Relationship
 from sijill.geography.models import Commune
+from sijill.geography.selectors import commune_milieux
 from sijill.households.models import (
     RANGES,
     DeclarationVersion,
@@ -119,6 +120,24 @@ def _check_commune(problems: Problems, code: str, actor: Actor) -> Commune | Non
     if actor.role == "agent" and commune.province_id not in actor.province_codes:
         raise NotFound(_("This commune is not served by your citizen service centre."))
     return commune
+
+
+def _check_milieu(problems: Problems, commune: Commune | None, milieu: str) -> None:
+    """Urban or rural, and one the 2024 census found in the commune (a municipality is urban
+    save a few with rural douars; a rural commune is rural unless it holds an urban centre).
+    The milieu picks the formula's model: a wrong one changes the whole index."""
+    if milieu not in ("urban", "rural"):
+        problems.add("milieu", "invalid_choice", _("The milieu is urban or rural."))
+    elif commune is not None and (found := commune_milieux(commune.code)) and milieu not in found:
+        problems.add("milieu", "milieu_not_in_commune", milieu_message(commune, found))
+
+
+def milieu_message(commune: Commune, found: frozenset[str]) -> str:
+    if "urban" in found:
+        return str(_("The 2024 census counts only urban households in %(commune)s: its "
+                     "households are urban.") % {"commune": commune.name})
+    return str(_("The 2024 census counts only rural households in %(commune)s: its households "
+                 "are rural.") % {"commune": commune.name})
 
 
 def rollout_window_for(commune: Commune) -> RolloutWindow | None:
@@ -554,8 +573,7 @@ def household_registration(*, actor: Actor, data: RegistrationInput, submit: boo
     day = _today()
     problems = Problems()
     commune = _check_commune(problems, data.commune, actor)
-    if data.milieu not in ("urban", "rural"):
-        problems.add("milieu", "invalid_choice", _("The milieu is urban or rural."))
+    _check_milieu(problems, commune, data.milieu)
     if not data.address.strip():
         problems.add("address", "required", _("Give the address of the dwelling."))
     if data.notice_language not in Household.Language.values:
@@ -658,8 +676,7 @@ class Place:
 def _relocate(household: Household, place: Place, *, actor: Actor, day: date) -> None:
     problems = Problems()
     commune = _check_commune(problems, place.commune, actor)
-    if place.milieu not in ("urban", "rural"):
-        problems.add("milieu", "invalid_choice", _("The milieu is urban or rural."))
+    _check_milieu(problems, commune, place.milieu)
     if not place.address.strip():
         problems.add("address", "required", _("Give the address of the dwelling."))
     _fail(problems)

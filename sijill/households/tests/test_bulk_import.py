@@ -289,3 +289,15 @@ def test_no_index_on_the_imported_tables_repeats_the_leading_column_of_another()
             [["households_household", "households_membership", "households_declarationversion",
               "households_memberdeclaration", "households_registrationevent"]])
         assert cursor.fetchall() == []
+
+
+def test_a_milieu_the_census_does_not_find_in_the_commune_is_a_bad_row(tmp_path):
+    people = persons_bulk(2)
+    rows = rows_for([[people[0]]]) + rows_for([[people[1]]], commune="04.281.03.01")
+    rows[1]["household_key"] = "H-rural"
+    for row in rows:
+        row["milieu"] = "rural"
+    result = households_import(path=write(tmp_path, rows))
+    assert [(e.row, e.field, e.code) for e in result.errors] == [
+        (1, "milieu", "milieu_not_in_commune")]
+    assert not Household.objects.exists()
