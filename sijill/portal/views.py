@@ -142,7 +142,9 @@ def signout(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     household = selectors.household_of_citizen(actor=actor)
-    return render(request, "portal/dashboard.html", {"household": household, "nav": "home"})
+    return render(request, "portal/dashboard.html", {
+        "household": household, "nav": "home",
+        "is_declarant": household is not None and household.declarant.idcs == actor.idcs})
 
 
 @citizen_required
@@ -161,6 +163,7 @@ def household_detail(request: HttpRequest) -> HttpResponse:
     who = selectors.actors_described({e.actor_label for e in events}, me=actor)
     return render(request, "portal/household.html", {
         "household": view.household, "members": view.members, "declaration": view.declaration,
+        "is_declarant": view.household.declarant.idcs == actor.idcs,
         "events": [{"event": e, "who": who[e.actor_label]} for e in events],
         "changes": list(reversed(history.changes)) if history else [],
         "nav": "household"})

@@ -81,6 +81,12 @@ def _start_state(request: HttpRequest, mode: str) -> dict[str, Any] | HttpRespon
                 "people": [{"relationship": "head"}], "dwelling": {}, "assets": {}}
     if household is None:
         return redirect("portal:dashboard")
+    if household.declarant.idcs != actor.idcs:
+        # Refused at the start, not after six steps (the service refuses it all the same).
+        messages.info(request, _("Only the household's declarant can change or cancel its "
+                                 "registration. The other members can follow it and file "
+                                 "complaints."))
+        return redirect("portal:dashboard")
     view = households.household_read(actor=actor, reference=household.reference,
                                       purpose="portal: update own household")
     assert view.declaration is not None
