@@ -241,7 +241,6 @@ def score_batch(
     provisional_nonzero = np.zeros(n, dtype=bool)
     out_values = np.full((n, k), np.nan) if values else None
     out_contrib = np.zeros((n, k)) if contributions else None
-    out_verified = np.zeros((n, k), dtype=bool) if sources else None
 
     layouts: dict[tuple[int, ...], _ChunkLayout] = {}
     for a, b in _chunks(batch.milieu, chunk_size):
@@ -259,25 +258,18 @@ def score_batch(
         size = np.diff(off)
 
         ctx: dict[str, Any] = {"size": size.astype(np.float64)}
-        masks: dict[tuple[str, str], np.ndarray] = {}
         for name in layout.household_fields:
-            col, mask = _effective(batch, name, "household", slice(a, b))
+            col, _mask = _effective(batch, name, "household", slice(a, b))
             ctx[name] = _arith(name, col)
-            if mask is not None:
-                masks[("household", name)] = mask
         for name in layout.head_fields:
-            col, mask = _effective(batch, name, "member", heads)
+            col, _mask = _effective(batch, name, "member", heads)
             ctx["head_" + name] = _arith(name, col)
-            if mask is not None:
-                masks[("head", name)] = mask
         features = layout.features
         if features:
             member_ctx: dict[str, Any] = {}
             for name in layout.member_fields:
-                col, mask = _effective(batch, name, "member", slice(m0, m1))
+                col, _mask = _effective(batch, name, "member", slice(m0, m1))
                 member_ctx[name] = col
-                if mask is not None and sources:
-                    masks[("member", name)] = np.logical_or.reduceat(mask, local[:-1])
             m = SimpleNamespace(**member_ctx)
             evaluated = [np.asarray(MEMBER_FEATURES[f].fn(m), dtype=bool) for f in features]
             counts = _count_features(evaluated, local, int(size.max()))
@@ -315,16 +307,6 @@ def score_batch(
             out_values[a:b, cols] = np.where(rows_in_model, x.T, np.nan)
         if out_contrib is not None:
             out_contrib[a:b, cols] = x.T * rows_weights
-        if out_verified is not None:
-            for r, d in enumerate(derivations):
-                flag = np.zeros(b - a, dtype=bool)
-                for name in d.household_fields:
-                    flag |= masks.get(("household", name), False)
-                for name in d.head_fields:
-                    flag |= masks.get(("head", name), False)
-                for name in d.member_fields:
-                    flag |= masks.get(("member", name), False)
-                out_verified[a:b, cols[r]] = flag & rows_in_model[:, r]
 
     return BatchResult(
         formula_identifier=formula.identifier,
@@ -335,7 +317,7 @@ def score_batch(
         provisional_nonzero=provisional_nonzero,
         values=out_values,
         contributions=out_contrib,
-        verified=out_verified,
+        verified=_verified_flags(plan, batch) if sources else None,
     )
 
 
