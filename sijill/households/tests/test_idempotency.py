@@ -14,6 +14,7 @@ from sijill.core.models import IdempotencyRecord
 from sijill.households import services
 from sijill.households.models import DeclarationVersion, Household
 from sijill.households.tests.factories import household_create, member_data, registration_payload
+from sijill.testing.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -74,22 +75,8 @@ def _client(user: Any) -> ApiClient:
 
 def _race(clients: list[ApiClient], path: str, bodies: list[Any],
           headers: dict[str, str]) -> list[Any]:
-    barrier = threading.Barrier(len(clients))
-    results: list[Any] = [None] * len(clients)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = clients[i].post(path, bodies[i], headers=headers)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+    return at_once([lambda c=c, b=b: c.post(path, b, headers=headers)
+                    for c, b in zip(clients, bodies, strict=True)])
 
 
 @pytest.mark.postgres

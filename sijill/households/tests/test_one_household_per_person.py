@@ -18,6 +18,7 @@ from sijill.households.tests.factories import (
     member_data,
     registration_payload,
 )
+from sijill.testing.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -130,22 +131,8 @@ def test_an_update_naming_a_member_of_another_household_is_refused_by_the_index_
 
 
 def _race(clients: list[ApiClient], bodies: list[dict[str, Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(clients))
-    results: list[Any] = [None] * len(clients)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = clients[i].post("households", bodies[i])
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+    return at_once([lambda c=c, b=b: c.post("households", b)
+                    for c, b in zip(clients, bodies, strict=True)])
 
 
 def _client(user: Any) -> ApiClient:
