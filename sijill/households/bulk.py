@@ -285,17 +285,16 @@ def _check_households(frame: pl.DataFrame, errors: _Errors, *, actor: Actor, day
     for code, reason in closed.items():
         errors.add_mask(first, first["commune"] == code, "commune", "rollout_not_open",
                         reason)  # type: ignore[arg-type]
-    # The milieu must be one the 2024 census found in the commune (it picks the formula's model).
-    for code, commune in communes.items():
-        found = commune_milieux(code)
-        if not found:
-            continue
-        wrong = first.filter((pl.col("commune") == code) & pl.col("milieu").is_in(
-            ["urban", "rural"]) & ~pl.col("milieu").is_in(list(found)))
-        if wrong.height:
-            message = services.milieu_message(commune, found)
-            for row in wrong["_row"].to_list():
-                errors.add(row, "milieu", "milieu_not_in_commune", message)
+    # The milieu must be one the 2024 census found in the commune (it picks the formula's model):
+    # one filter over the file, whatever the number of communes.
+    found = {code: commune_milieux(code) for code in communes}
+    allowed = [f"{code}|{m}" for code, milieux in found.items() for m in milieux]
+    wrong = first.filter(pl.col("commune").is_in([c for c, m in found.items() if m])
+                         & pl.col("milieu").is_in(["urban", "rural"])
+                         & ~pl.concat_str(["commune", "milieu"], separator="|").is_in(allowed))
+    for row, code in wrong.select("_row", "commune").iter_rows():
+        errors.add(row, "milieu", "milieu_not_in_commune",
+                   services.milieu_message(communes[code], found[code]))
     heads = frame.filter(pl.col("relationship") == "head")
     head_count = heads.group_by("household_key").len()
     no_head = first.join(head_count, on="household_key", how="left").filter(
