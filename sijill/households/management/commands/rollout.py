@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from sijill.accounts.actors import SYSTEM
 from sijill.core.errors import SijillError
@@ -30,6 +31,8 @@ class Command(BaseCommand):
                             help="announced, no date set yet (registration stays closed)")
         parser.add_argument("--decision", default="", help="the decision setting the date")
         parser.add_argument("--history", action="store_true", help="every change of the area")
+        parser.add_argument("--lang", default="en", choices=["ar", "fr", "en"],
+                            help="language of the error messages")
 
     def handle(self, *args: Any, **options: Any) -> None:
         code = options["code"]
@@ -50,11 +53,12 @@ class Command(BaseCommand):
                 opens_on = date.fromisoformat(options["opens"])
             except ValueError:
                 raise CommandError(f"--opens {options['opens']!r}: write YYYY-MM-DD") from None
-        try:
-            window = rollout_window_set(actor=SYSTEM, code=code, opens_on=opens_on,
-                                        decision=options["decision"])
-        except SijillError as exc:
-            detail = "; ".join(f"{f.field}: {f.message}" for f in exc.fields)
-            raise CommandError(f"{exc.message} {detail}") from exc
+        with translation.override(options["lang"]):
+            try:
+                window = rollout_window_set(actor=SYSTEM, code=code, opens_on=opens_on,
+                                            decision=options["decision"])
+            except SijillError as exc:
+                detail = "; ".join(f"{f.field}: {f.message}" for f in exc.fields)
+                raise CommandError(f"{exc.message} {detail}") from exc
         self.stdout.write(self.style.SUCCESS(
             f"{window.scope} {window.code}: opens on {window.opens_on or '— (no date yet)'}"))
