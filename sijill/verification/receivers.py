@@ -15,11 +15,13 @@ log = logging.getLogger(__name__)
 @receiver(household_submitted, dispatch_uid="verification.verify_on_submission")
 def _on_household_submitted(sender: Any, household_id: int, version: int,
                             **kwargs: Any) -> None:
-    """Sent after commit: the registration stands whatever happens here; a failure is logged
-    (household pk only) for the sweeper or an operator (`manage.py verification_start`)."""
-    from sijill.verification.services import verification_start
+    """Sent after commit: the verification starts in the background (`verification_start_task`),
+    so the registration request does not pay for it. The registration stands whatever happens
+    here; a failure is logged (household pk only) and the sweeper starts the verification once
+    it is late (`verification_sweep`)."""
+    from sijill.verification.tasks import verification_start_task
 
     try:
-        verification_start(household_id=household_id, version=version)
+        verification_start_task.enqueue(household_id=household_id, version=version)
     except Exception:
-        log.exception("starting the verification of household pk=%s failed", household_id)
+        log.exception("queueing the verification of household pk=%s failed", household_id)

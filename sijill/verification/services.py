@@ -40,6 +40,7 @@ from sijill.core.errors import Conflict, NotFound, ValidationFailed
 from sijill.core.events import household_scored
 from sijill.declaration.model import HOUSEHOLD_FIELDS, MEMBER_FIELDS, Declaration
 from sijill.households.models import DeclarationVersion, Household
+from sijill.households.selectors import households_verifiable
 from sijill.households.services import household_transition
 from sijill.population.validation import age_on
 from sijill.scoring import selectors as scoring_selectors
@@ -138,6 +139,16 @@ def verification_start(*, household_id: int, version: int,
                 transaction.on_commit(lambda: _schedule_process(pk))
             transaction.on_commit(lambda: _schedule_deadline(pk, deadline))
     return verification
+
+
+def verification_begin(*, household_id: int, version: int) -> str:
+    """The background start of a submitted version's verification (`verification_start_task`,
+    queued once the registration commits): start it, then make its first pass at once.
+    Safe to run twice: the second run finds the verification and passes over what is due."""
+    verification = verification_start(household_id=household_id, version=version, queue=False)
+    if verification is None:
+        return "gone"
+    return verification_process(verification.pk)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -568,6 +579,8 @@ def verification_sweep(*, now: datetime | None = None, inline: bool = False,
     touched.update(
         Verification.objects.filter(status=Verification.Status.RUNNING, started_at__lte=late)
         .exclude(checks__status=PartnerCheck.Status.PENDING).values_list("pk", flat=True))
+    # Submitted but never started: the start task was lost (a killed worker, a failed enqueue).
+    touched.update(_start_unstarted(updated_before=late))
     late_ids = sorted(touched)
     if inline:
         for pk in late_ids:
@@ -714,21 +727,31 @@ def discrepancy_decide(*, actor: Actor, pk: int | None, decision: str | None,
     return found
 
 
-def verifications_start_pending(*, limit: int | None = None,
-                                statuses: Iterable[str] = (S.SUBMITTED,)) -> int:
+def _start_unstarted(*, limit: int | None = None,
+                     updated_before: datetime | None = None) -> list[int]:
+    """Start (without queueing their first pass) the verification of every verifiable
+    household whose current version has none (`households_verifiable`), those last changed
+    before `updated_before` when given; return the verifications started."""
+    qs = (households_verifiable()
+          .exclude(verifications__declaration__version=F("current_version")))
+    if updated_before is not None:
+        qs = qs.filter(updated_at__lte=updated_before)
+    rows = qs.order_by("pk").values_list("pk", "current_version")
+    started: list[int] = []
+    for pk, version in (rows[:limit] if limit else rows):
+        verification = verification_start(household_id=pk, version=version, queue=False)
+        if verification is not None:
+            started.append(verification.pk)
+    return started
+
+
+def verifications_start_pending(*, limit: int | None = None) -> int:
     """Start the verification of households loaded in bulk (no signal was sent for them).
     Their first passes are queued VERIFICATION_BATCH_SIZE households per batch task
     (`verify_households_task`: their partners asked together)."""
     from sijill.verification.tasks import verify_households_task
 
-    qs = (Household.objects.filter(status__in=list(statuses), current_version__gt=0)
-          .exclude(verifications__declaration__version=F("current_version"))
-          .order_by("pk").values_list("pk", "current_version"))
-    started: list[int] = []
-    for pk, version in (qs[:limit] if limit else qs):
-        verification = verification_start(household_id=pk, version=version, queue=False)
-        if verification is not None:
-            started.append(verification.pk)
+    started = _start_unstarted(limit=limit)
     size = max(1, int(conf.get("VERIFICATION_BATCH_SIZE")))
     for i in range(0, len(started), size):
         chunk = started[i:i + size]
@@ -740,7 +763,7 @@ def verifications_start_pending(*, limit: int | None = None,
 __all__: Sequence[str] = (
     "Attempt", "ImportReport", "attempt_record", "attempts_record", "batch_import",
     "discrepancy_decide",
-    "partners", "subject_of", "verification_advance", "verification_process",
-    "verification_start", "verification_sweep", "verifications_process",
+    "partners", "subject_of", "verification_advance", "verification_begin",
+    "verification_process", "verification_start", "verification_sweep", "verifications_process",
     "verifications_start_pending",
 )

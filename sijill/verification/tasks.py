@@ -14,6 +14,12 @@ from sijill.verification import services
 
 
 @task()
+def verification_start_task(*, household_id: int, version: int) -> str:
+    """A submitted declaration version: start its verification and make the first pass."""
+    return services.verification_begin(household_id=household_id, version=version)
+
+
+@task()
 def verify_household_task(*, verification_id: int) -> str:
     """One pass over a household's due partners (in parallel), then conclude or reschedule."""
     return services.verification_process(verification_id)

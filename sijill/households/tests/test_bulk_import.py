@@ -230,6 +230,7 @@ def test_an_import_queues_one_announcement_task_per_chunk_and_every_household_is
 
     from sijill.households import bulk, tasks
     from sijill.verification.models import Verification
+    from sijill.verification.tasks import verification_start_task
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     monkeypatch.setattr(bulk, "ANNOUNCE_CHUNK", 2)
@@ -243,10 +244,17 @@ def test_an_import_queues_one_announcement_task_per_chunk_and_every_household_is
     assert Verification.objects.count() == 0  # nothing announced until the tasks run
     for ids in queued:
         tasks.households_submitted_task.call(household_ids=ids, version=1)
+    starts = DBTaskResult.objects.filter(task_path__endswith="verification_start_task")
+    assert sorted(r.args_kwargs["kwargs"]["household_id"] for r in starts) == sorted(
+        pk for ids in queued for pk in ids)  # each announced household queues its start
+    for r in starts:
+        verification_start_task.call(**r.args_kwargs["kwargs"])
     assert Verification.objects.count() == 5
     every = [pk for ids in queued for pk in ids]
     assert tasks.households_submitted_task.call(household_ids=every, version=1) == 5
-    assert Verification.objects.count() == 5  # run twice: nothing new
+    for r in starts.all():
+        verification_start_task.call(**r.args_kwargs["kwargs"])
+    assert Verification.objects.count() == 5  # announced and started twice: nothing new
 
 
 @pytest.mark.postgres

@@ -11,7 +11,8 @@ from django.utils import timezone
 from sijill.accounts.actors import SYSTEM
 from sijill.scoring import selectors, services
 from sijill.scoring.models import FormulaVersion, Score, ScoringRun
-from sijill.scoring.tests.test_runs import registry, run_worker, shifted_draft  # noqa: F401
+from sijill.scoring.tests.test_runs import registry, shifted_draft  # noqa: F401
+from sijill.testing.worker import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,16 +3,11 @@ counts threshold crossings by region and milieu, and both through the real datab
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
-from pathlib import Path
 from unittest import mock
 
 import pytest
 import yaml
-from django.db import connection
 
 from sijill.accounts.actors import SYSTEM
 from sijill.programs.models import Program
@@ -21,8 +16,7 @@ from sijill.scoring.engine import Verified, score_household
 from sijill.scoring.engine.formula import DEFAULT_FORMULA_FILE
 from sijill.scoring.models import FormulaVersion, Score, ScoringRun
 from sijill.scoring.tests.factories import current_declaration, random_household, register
-
-REPO = Path(__file__).resolve().parents[3]
+from sijill.testing.worker import run_worker
 
 
 def shifted_draft(version: str, urban: float, rural: float) -> FormulaVersion:
@@ -215,33 +209,6 @@ def test_analysts_run_and_read_impact_reports(as_analyst, as_citizen, as_agent_a
     for client in (as_citizen, as_agent_a):
         assert client.get(f"scoring/runs/{run_id}").status_code == 403
         assert client.post(f"scoring/formulas/{draft.pk}/impact", {}).status_code == 403
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return (f"postgres://{s['USER']}{':' + s['PASSWORD'] if s['PASSWORD'] else ''}@"
-            f"{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}")
-
-
-def run_worker() -> int:
-    """Run the database worker until the queue is empty: in a subprocess on PostgreSQL, in this
-    process on SQLite (the test database is in memory there)."""
-    if connection.vendor == "sqlite":
-        from django.core.management import call_command
-
-        call_command("db_worker", batch=True, startup_delay=False, reload=False,
-                     queue_name="*", verbosity=0)
-        return 0
-    env = {**os.environ, "DATABASE_URL": _database_url(),
-           "SIJILL_TASK_BACKEND": "django_tasks_db.DatabaseBackend"}
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay",
-         "--no-reload", "--queue-name", "*", "-v", "0"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=180, check=False)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return completed.returncode
 
 
 @pytest.mark.slow

@@ -203,7 +203,8 @@ def test_a_worker_killed_at_random_points_of_a_rescore_loses_no_score_and_writes
     from sijill.scoring import services as scoring
     from sijill.scoring.models import Score, ScoringRun
     from sijill.scoring.tests.factories import random_household
-    from sijill.scoring.tests.test_runs import run_worker, shifted_draft
+    from sijill.scoring.tests.test_runs import shifted_draft
+    from sijill.testing.worker import run_worker
 
     rng = random.Random(10)
     households = [random_household(rng) for _ in range(14)]

@@ -51,8 +51,9 @@ def scored_events() -> Iterator[list[dict[str, Any]]]:
 
 
 def family(**household: Any) -> tuple[Household, Person, Person]:
-    """A registered couple in Rabat (head, spouse), submitted, its verification started (what
-    the household_submitted receiver does after commit); declared data overridable."""
+    """A registered couple in Rabat (head, spouse), submitted, its verification started and
+    its first pass queued (the start task, `verification_begin`, makes that pass at once);
+    declared data overridable."""
     registered, head, spouse = _family(**household)
     from sijill.verification.services import verification_start
 

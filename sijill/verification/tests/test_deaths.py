@@ -37,10 +37,10 @@ def test_a_death_from_civil_status_ends_the_membership_and_rescores(
     assert household.current_version == 2
     first.refresh_from_db()
     assert first.status == "superseded" and first.score_id is None
-    # The new declaration (without the spouse) is verified and scored.
-    second = Verification.objects.get(household=household, declaration__version=2)
+    # The new declaration (without the spouse) is verified and scored: its start task runs.
     with django_capture_on_commit_callbacks(execute=True):
-        services.verification_process(second.pk)
+        services.verification_begin(household_id=household.pk, version=2)
+    second = Verification.objects.get(household=household, declaration__version=2)
     second.refresh_from_db()
     household.refresh_from_db()
     assert second.status == "concluded" and household.status == "scored"

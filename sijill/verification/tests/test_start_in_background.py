@@ -1,0 +1,98 @@
+"""A submission's verification starts in a background task, not in the registration request;
+the sweeper starts those whose start task was lost, never a household waiting for an update."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from sijill.accounts.actors import SYSTEM
+from sijill.households.tests.factories import child_create
+from sijill.households.tests.test_declarant_writes import household_of
+from sijill.population.services import person_record_death
+from sijill.testing.factories import person_create
+from sijill.testing.worker import run_worker
+from sijill.verification import services
+from sijill.verification.models import Verification
+from sijill.verification.tests.conftest import _family, truthful
+
+pytestmark = pytest.mark.django_db
+
+START = "verification_start_task"
+
+
+def _queued_starts() -> list[dict[str, Any]]:
+    return [r.args_kwargs["kwargs"] for r in
+            DBTaskResult.objects.filter(task_path__endswith=START).order_by("pk")]
+
+
+def test_a_submission_queues_the_start_of_its_verification_and_starts_nothing_itself(
+        simulator, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        household, _head, _ = _family()
+    assert _queued_starts() == [{"household_id": household.pk, "version": 1}]
+    assert not Verification.objects.filter(household=household).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_starts_the_verification_and_asks_every_partner_at_once(simulator, records):
+    household, head, _ = _family()  # commits: the start task is queued in the database
+    truthful(records, head)
+    run_worker(SIJILL_PARTNER_URL=simulator.url)
+    verification = Verification.objects.get(household=household)
+    household.refresh_from_db()
+    assert verification.status == "concluded"
+    assert household.status == "notified"  # the worker went on to score and notify it
+    assert simulator.control()["requests"]["vehicles"] == 1
+
+
+def test_a_start_task_run_twice_starts_one_verification(simulator, records):
+    household, head, _ = _family()
+    truthful(records, head)
+    assert services.verification_begin(household_id=household.pk, version=1) == "concluded"
+    services.verification_begin(household_id=household.pk, version=1)
+    assert Verification.objects.filter(household=household).count() == 1
+    assert simulator.control()["requests"]["vehicles"] == 1
+
+
+def test_the_start_of_a_version_that_does_not_exist_does_nothing(simulator):
+    household, _head, _ = _family()
+    assert services.verification_begin(household_id=household.pk, version=9) == "gone"
+    assert not Verification.objects.exists()
+
+
+def test_the_sweeper_starts_a_verification_whose_start_task_was_lost(simulator, records):
+    household, head, _ = _family()  # committed, but its start task never ran
+    truthful(records, head)
+    assert services.verification_sweep() == 0  # not late yet: the task may still run
+    later = timezone.now() + timedelta(minutes=11)
+    assert services.verification_sweep(now=later, inline=True) == 1
+    household.refresh_from_db()
+    assert Verification.objects.get(household=household).status == "concluded"
+    assert household.status == "scored"
+    assert services.verification_sweep(now=later, inline=True) == 0
+
+
+def _aged(years: int) -> date:
+    return date(timezone.localdate().year - years, 1, 1)
+
+
+def test_the_sweeper_leaves_a_household_waiting_for_an_adult_declarant(
+        simulator, django_capture_on_commit_callbacks):
+    adult = settings.SIJILL["ADULT_AGE"]
+    head, small = child_create(birth_date=_aged(adult - 1)), child_create(birth_date=_aged(12))
+    sister = person_create(birth_date=_aged(25), sex="F")
+    household = household_of([(head, "head"), (sister, "sibling"), (small, "sibling")],
+                             declarant=sister)
+    with django_capture_on_commit_callbacks(execute=True):  # the death reaches the household
+        person_record_death(actor=SYSTEM, idcs=sister.idcs, death_date=timezone.localdate())
+    household.refresh_from_db()
+    assert household.status == "submitted" and household.current_version == 2
+    assert services.verification_sweep(now=timezone.now() + timedelta(minutes=11),
+                                       inline=True) == 0
+    assert not Verification.objects.filter(household=household).exists()
