@@ -38,7 +38,9 @@ _STEPS_INSIDE_REGISTRY = frozenset({"status_verifying", "status_scored", "status
 @receiver(household_changed, dispatch_uid="programs.decide_on_household_change")
 def _on_household_changed(sender: Any, household_id: int, reason: str = "",
                           **kwargs: Any) -> None:
-    if reason in _STEPS_INSIDE_REGISTRY:
+    if reason in _STEPS_INSIDE_REGISTRY or reason == "registration":
+        # A new registration has no score and no decision yet: nothing to decide until its
+        # score arrives (which re-decides it through `_on_score`).
         return
     _enqueue_households([household_id], "data")
 

@@ -1,5 +1,6 @@
-"""What queues a re-decision: a household's changed data or registration, not the steps of
-its processing inside the registry (a new score re-decides through its own signal)."""
+"""What queues a re-decision: a household's changed data, not its registration (no score, no
+decision yet) nor the steps of its processing inside the registry (a new score re-decides
+through its own signal)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,7 @@ def test_a_processing_step_inside_the_registry_queues_no_re_decision(reason, mon
 @pytest.mark.parametrize("reason", ["status_cancelled", "update"])
 def test_leaving_the_registry_or_a_data_change_queues_a_re_decision(reason, monkeypatch):
     assert _queued(reason, monkeypatch) == [([1], "data")]
+
+
+def test_a_new_registration_queues_no_re_decision_until_its_score_arrives(monkeypatch):
+    assert _queued("registration", monkeypatch) == []
