@@ -15,7 +15,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from sijill.accounts.actors import Actor
 from sijill.accounts.auth import AUTH
@@ -338,9 +338,9 @@ def declare_change(request: HttpRequest, reference: str, payload: ChangeIn):  # 
     change = services.change_declare(actor=_actor(request), reference=reference,
                                      kind=payload.kind, correction=_correction(payload),
                                      note=payload.note, channel=payload.channel)
-    return 201, ChangeOut(kind=change.kind, kind_label=str(change.get_kind_display()),
+    return Status(201, ChangeOut(kind=change.kind, kind_label=str(change.get_kind_display()),
                           version=change.version, channel=change.channel, note=change.note,
-                          at=change.at)
+                          at=change.at))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,7 +359,7 @@ def request_review(request: HttpRequest, reference: str, payload: ReviewRequestI
     actor = _actor(request)
     review = services.review_request(actor=actor, reference=reference, reason=payload.reason,
                                      channel=payload.channel)
-    return 201, _review_detail(review, actor)
+    return Status(201, _review_detail(review, actor))
 
 
 @router.get("/households/{reference}/reviews", response={200: list[ReviewOut], **ERRORS},
@@ -427,7 +427,7 @@ def add_evidence(request: HttpRequest, review_ref: str, payload: EvidenceIn):  #
     actor = _actor(request)
     event = services.review_add_evidence(actor=actor, reference=review_ref, note=payload.note,
                                          document_reference=payload.document_reference)
-    return 201, _review_detail(event.review, actor)
+    return Status(201, _review_detail(event.review, actor))
 
 
 class DecisionIn(Schema):
@@ -473,7 +473,7 @@ def file_complaint(request: HttpRequest, payload: ComplaintIn):  # type: ignore[
         description=payload.description, channel=payload.channel,
         complainant_idcs=payload.complainant_idcs,
         household_reference=payload.household_reference)
-    return 201, _complaint_detail(complaint, actor)
+    return Status(201, _complaint_detail(complaint, actor))
 
 
 class ComplaintQueueQuery(Schema):

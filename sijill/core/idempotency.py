@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from ninja import Status
 from pydantic import BaseModel
 
 from sijill.core.errors import Conflict, ValidationFailed
@@ -31,7 +32,8 @@ PENDING = 0
 
 
 def _body(result: Any) -> tuple[int, Any]:
-    status, obj = result if isinstance(result, tuple) else (200, result)
+    status, obj = ((result.status_code, result.value) if isinstance(result, Status)
+                   else (200, result))
     if isinstance(obj, BaseModel):
         obj = obj.model_dump(mode="json")
     elif isinstance(obj, list):
@@ -112,7 +114,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                     raise Conflict(
                         _("This Idempotency-Key was already used for another request."),
                         extra={"code": "idempotency_key_reused"})
-                return record.status_code, record.response_body
+                return Status(record.status_code, record.response_body)
             result = view(request, *args, **kwargs)
             status, body = _body(result)
             _store(actor_label, key, status, body)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from sijill.accounts.auth import AUTH
 from sijill.accounts.roles import Perm
@@ -62,7 +62,7 @@ def start(request: HttpRequest, payload: DedupRunIn):  # type: ignore[no-untyped
     actor = request.auth  # type: ignore[attr-defined]
     run = services.run_start(actor=actor,
                              params=linkage.LinkageParams(threshold=payload.threshold))
-    return 202, DedupRunOut.of(run)
+    return Status(202, DedupRunOut.of(run))
 
 
 @router.get("/dedup/runs", response={200: list[DedupRunOut], **ERRORS},

@@ -12,7 +12,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from sijill.accounts.auth import AUTH
 from sijill.core.api import ErrorOut
@@ -226,7 +226,7 @@ def register(request: HttpRequest, payload: RegistrationIn):  # type: ignore[no-
         notice_language=payload.notice_language, moving=frozenset(payload.moving))
     view = services.household_registration(actor=request.auth, data=data,  # type: ignore[attr-defined]
                                            submit=payload.submit)
-    return 201, _out(view)
+    return Status(201, _out(view))
 
 
 @router.get("/households/{reference}", response={200: HouseholdOut, **ERRORS},

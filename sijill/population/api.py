@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from sijill.accounts.auth import AUTH
 from sijill.accounts.roles import Perm
@@ -143,9 +143,9 @@ def enrol(request: HttpRequest, payload: EnrolmentIn):  # type: ignore[no-untype
     outcome = services.person_enrol(actor=actor,
                                     data=services.EnrolmentInput(**payload.model_dump()))
     if outcome.person is not None:  # answered from what was written, not read back
-        return 201, EnrolmentOut(outcome="enrolled", person=PersonOut.of(outcome.person))
+        return Status(201, EnrolmentOut(outcome="enrolled", person=PersonOut.of(outcome.person)))
     assert outcome.held is not None
-    return 202, EnrolmentOut(outcome="held", held=_held_out(outcome.held))
+    return Status(202, EnrolmentOut(outcome="held", held=_held_out(outcome.held)))
 
 
 class SearchQuery(Schema):

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from sijill.accounts.auth import AUTH
 from sijill.core.api import ErrorOut
@@ -143,7 +143,7 @@ def program_list(request: HttpRequest):  # type: ignore[no-untyped-def]
 def program_create(request: HttpRequest, payload: ProgramIn):  # type: ignore[no-untyped-def]
     program = services.program_create(actor=request.auth, code=payload.code,  # type: ignore[attr-defined]
                                       values=_values(payload, partial=False))
-    return 201, _program_out(program)
+    return Status(201, _program_out(program))
 
 
 @router.get("/programs/{code}", response={200: ProgramOut, **ERRORS},
@@ -177,8 +177,8 @@ class TokenOut(Schema):
 def token_create(request: HttpRequest, code: str, payload: TokenIn):  # type: ignore[no-untyped-def]
     binding, raw = services.program_token_create(actor=request.auth, code=code,  # type: ignore[attr-defined]
                                                  name=payload.name)
-    return 201, TokenOut(program=code, name=payload.name, token=raw,
-                         purpose=binding.token.purpose)
+    return Status(201, TokenOut(program=code, name=payload.name, token=raw,
+                         purpose=binding.token.purpose))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,7 +414,7 @@ def _application_out(a: ProgramApplication, code: str) -> ApplicationOut:
 def application_create(request: HttpRequest, code: str, payload: ApplicationIn):  # type: ignore[no-untyped-def]
     app = services.application_create(actor=request.auth, code=code, idcs=payload.idcs,  # type: ignore[attr-defined]
                                       status=payload.status, note=payload.note)
-    return 201, _application_out(app, code)
+    return Status(201, _application_out(app, code))
 
 
 @router.patch("/programs/{code}/applications/{pk}", response={200: ApplicationOut, **ERRORS},
@@ -446,7 +446,7 @@ def _subscription_out(s: Subscription, *, secret: bool = False) -> SubscriptionO
              summary="Subscribe to eligibility changes (signed webhooks, retried)")
 def subscription_create(request: HttpRequest, code: str, payload: SubscriptionIn):  # type: ignore[no-untyped-def]
     sub = services.subscription_create(actor=request.auth, code=code, url=payload.url)  # type: ignore[attr-defined]
-    return 201, _subscription_out(sub, secret=True)
+    return Status(201, _subscription_out(sub, secret=True))
 
 
 @router.get("/programs/{code}/subscriptions", response={200: list[SubscriptionOut], **ERRORS},
@@ -460,4 +460,4 @@ def subscription_list(request: HttpRequest, code: str):  # type: ignore[no-untyp
                summary="Unsubscribe")
 def subscription_delete(request: HttpRequest, code: str, pk: int):  # type: ignore[no-untyped-def]
     services.subscription_delete(actor=request.auth, code=code, pk=pk)  # type: ignore[attr-defined]
-    return 204, None
+    return Status(204, None)

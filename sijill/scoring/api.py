@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils import translation
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from sijill.accounts.auth import AUTH
 from sijill.core.api import ErrorOut
@@ -278,7 +278,7 @@ def formulas(request: HttpRequest):  # type: ignore[no-untyped-def]
 @idempotent
 def formula_import(request: HttpRequest, payload: FormulaImportIn):  # type: ignore[no-untyped-def]
     fv = services.formula_import(actor=request.auth, text=payload.yaml)  # type: ignore[attr-defined]
-    return 201, _formula_detail(fv)
+    return Status(201, _formula_detail(fv))
 
 
 @router.get("/scoring/formulas/{pk}", response={200: FormulaDetailOut, **ERRORS},
@@ -305,7 +305,7 @@ def impact(request: HttpRequest, pk: Id, payload: ImpactReportIn):  # type: igno
         actor=request.auth, formula_pk=pk, comparison=payload.comparison,  # type: ignore[attr-defined]
         thresholds=[t.model_dump() for t in payload.thresholds] if payload.thresholds else None,
         baseline_pk=payload.baseline)
-    return 202, _run_out(run)
+    return Status(202, _run_out(run))
 
 
 @router.post("/scoring/formulas/{pk}/activate", response={202: ScoringRunOut, **ERRORS},
@@ -313,7 +313,7 @@ def impact(request: HttpRequest, pk: Id, payload: ImpactReportIn):  # type: igno
 @idempotent
 def activate(request: HttpRequest, pk: Id):  # type: ignore[no-untyped-def]
     run = services.formula_activate(actor=request.auth, pk=pk)  # type: ignore[attr-defined]
-    return 202, _run_out(run)
+    return Status(202, _run_out(run))
 
 
 @router.get("/scoring/runs", response={200: list[ScoringRunOut], **ERRORS},
@@ -332,4 +332,4 @@ def run(request: HttpRequest, pk: Id):  # type: ignore[no-untyped-def]
              summary="Queue a failed or finished run again (a rescore resumes)")
 @idempotent
 def run_retry(request: HttpRequest, pk: Id):  # type: ignore[no-untyped-def]
-    return 202, _run_out(services.run_retry(actor=request.auth, pk=pk))  # type: ignore[attr-defined]
+    return Status(202, _run_out(services.run_retry(actor=request.auth, pk=pk)))  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from sijill.accounts.auth import AUTH
 from sijill.core.api import ErrorOut
@@ -83,7 +83,7 @@ def decide(request: HttpRequest, payload: DecisionIn):  # type: ignore[no-untype
                                         note=payload.note)
     found = Discrepancy.objects.select_related(
         "household__commune", "verification__declaration").get(pk=found.pk)
-    return 200, DiscrepancyOut.of(found)
+    return Status(200, DiscrepancyOut.of(found))
 
 
 class CheckOut(Schema):
