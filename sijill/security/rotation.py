@@ -1,9 +1,17 @@
-"""Re-encryption of the encrypted member columns under the current key, in batches.
+"""Re-encryption under the current field key, in batches: what `manage.py rotate_field_keys`
+runs (`reencrypt_everything`), so that an old key can be dropped without leaving anything
+unreadable.
 
-Used by `manage.py rotate_field_keys` and by the households migration that first encrypted the
-columns (rows then hold plain codes). Each batch is one transaction and only rows not yet
-entirely under the current key are selected, in id order: an interrupted run resumes where it
-stopped when started again, and a finished run finds nothing to do.
+- `reencrypt`: the encrypted member columns (also run by the households migration that first
+  encrypted them, when rows held plain codes);
+- `reseal_documents`: the documents sealed whole (partner questions and answers; also run by
+  the verification migration that first sealed them, when rows held clear JSON);
+- `reseal_kept_codes`: the codes copied into verification records and scores.
+
+Each batch is one transaction, marked as a key rotation (`core.immutable.rekeying`: the only
+writer the immutability triggers let rewrite encrypted columns), and only rows not yet entirely
+under the current key are rewritten, in id order: an interrupted run resumes where it stopped
+when started again, and a finished run finds nothing to do.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from typing import Any
 
 import polars as pl
 
+from sijill.core.immutable import rekeying
 from sijill.security.fields import CODES, KID, WIDTH, current_kid, decrypt_codes, encrypt_codes
 
 TABLE = "households_memberdeclaration"
@@ -45,6 +54,7 @@ def reencrypt(connection: Any, *, batch: int = 20_000,
     after, total = 0, 0
     while True:
         with transaction.atomic(using=connection.alias):
+            rekeying(connection)
             with connection.cursor() as cursor:
                 cursor.execute(select, [after, *kids, batch])
                 rows = cursor.fetchall()
@@ -60,14 +70,158 @@ def reencrypt(connection: Any, *, batch: int = 20_000,
 
 
 def _update(connection: Any, ids: list[int], fresh: list[list[str]]) -> None:
-    sets = ", ".join(f"{c} = v.{c}" for c in COLUMNS)
+    _update_table(connection, TABLE, COLUMNS, ids, fresh)
+
+
+def _update_table(connection: Any, table: str, columns: tuple[str, ...], ids: list[int],
+                  fresh: list[list[str]]) -> None:
+    sets = ", ".join(f"{c} = v.{c}" for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"UPDATE {TABLE} AS m SET {sets} FROM (SELECT unnest(%s::bigint[]) AS id,"  # noqa: S608
-                f" {', '.join(f'unnest(%s::text[]) AS {c}' for c in COLUMNS)}) AS v"
+                f"UPDATE {table} AS m SET {sets} FROM (SELECT unnest(%s::bigint[]) AS id,"  # noqa: S608
+                f" {', '.join(f'unnest(%s::text[]) AS {c}' for c in columns)}) AS v"
                 " WHERE m.id = v.id", [ids, *fresh])
         else:
-            assignments = ", ".join(f"{c} = %s" for c in COLUMNS)
-            cursor.executemany(f"UPDATE {TABLE} SET {assignments} WHERE id = %s",  # noqa: S608
+            assignments = ", ".join(f"{c} = %s" for c in columns)
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s",  # noqa: S608
                                list(zip(*fresh, ids, strict=True)))
+
+
+# --- documents and sealed codes kept by verification -----------------------------------------
+
+#: Tables with whole documents sealed by `sijill.security.documents` (column key
+#: "<table>.<column>").
+DOCUMENTS = {"verification_evidence": ("question", "answer")}
+
+
+def reseal_documents(connection: Any, *, table: str, columns: tuple[str, ...],
+                     batch: int = 20_000, progress: Callable[[int], None] | None = None) -> int:
+    """Bring every sealed document of `table` under the current key, sealing clear JSON
+    written before the columns were encrypted; in id-ordered batches, one transaction each,
+    resumable. Returns how many rows were rewritten."""
+    import json
+
+    from django.db import transaction
+
+    from sijill.security.documents import is_sealed_document, open_document, seal_document
+
+    keys = {c: f"{table}.{c}" for c in columns}
+    kids = [current_kid(keys[c]) for c in columns]
+    stale = " OR ".join(f"substr({c}, 1, {KID}) <> %s" for c in columns)
+    select = (f"SELECT id, {', '.join(columns)} FROM {table}"  # noqa: S608 (constants)
+              f" WHERE id > %s AND ({stale}) ORDER BY id LIMIT %s")
+    after, total = 0, 0
+    while True:
+        with transaction.atomic(using=connection.alias):
+            rekeying(connection)
+            with connection.cursor() as cursor:
+                cursor.execute(select, [after, *kids, batch])
+                rows = cursor.fetchall()
+            if not rows:
+                return total
+            ids = [r[0] for r in rows]
+            fresh = []
+            for i, c in enumerate(columns):
+                out = []
+                for r in rows:
+                    stored = r[i + 1]
+                    value = (open_document(keys[c], stored) if is_sealed_document(stored)
+                             else json.loads(stored) if isinstance(stored, str) else stored)
+                    out.append(seal_document(keys[c], value))
+                fresh.append(out)
+            _update_table(connection, table, columns, ids, fresh)
+        after, total = ids[-1], total + len(ids)
+        if progress:
+            progress(total)
+
+
+def _stale_code(field: str, value: Any) -> bool:
+    return (field in CODES and isinstance(value, str) and len(value) == WIDTH
+            and value[:KID] != current_kid(field))
+
+
+def _fresh_code(field: str, value: Any) -> Any:
+    """A sealed code of `field` under the current key (anything else unchanged)."""
+    if field in CODES and isinstance(value, str) and len(value) == WIDTH:
+        return encrypt_codes(field, decrypt_codes(field, pl.Series([value]))).item()
+    return value
+
+
+def _pairs_stale(pairs: dict[str, Any]) -> bool:
+    """{field: [value, source]}: a sealed value under an older key?"""
+    return any(_stale_code(field, pair[0]) for field, pair in pairs.items())
+
+
+def _pairs_fresh(pairs: dict[str, Any]) -> dict[str, Any]:
+    return {field: [_fresh_code(field, pair[0]), *pair[1:]] for field, pair in pairs.items()}
+
+
+def _members_stale(members: dict[str, Any] | None) -> bool:
+    return any(_pairs_stale(pairs) for pairs in (members or {}).values())
+
+
+def _members_fresh(members: dict[str, Any] | None) -> dict[str, Any]:
+    return {idcs: _pairs_fresh(pairs) for idcs, pairs in (members or {}).items()}
+
+
+def reseal_kept_codes(connection: Any, *, batch: int = 20_000) -> dict[str, int]:
+    """Re-encrypt, under the current key, the sensitive codes copied inside JSON: a
+    verification's verified values and a discrepancy's declared and verified values
+    (sijill.verification.sealed), a score's verified inputs (scoring). Reads the candidate rows
+    in id order (a rotation is rare) and rewrites only those holding a code under an older key,
+    in batches of one transaction each (marked `rekeying`: scores are otherwise immutable).
+    Returns the rows rewritten per table."""
+    from django.db import transaction
+
+    from sijill.scoring.models import Score
+    from sijill.verification.models import Discrepancy, Verification
+
+    def score_fresh(inputs: dict[str, Any]) -> dict[str, Any]:
+        return {**inputs, "member_verified": _members_fresh(inputs.get("member_verified"))}
+
+    plans: tuple[tuple[Any, Any, tuple[str, ...], Any, Any], ...] = (
+        (Verification, Verification.objects.all(), ("values",),
+         lambda r: _members_stale(r[1].get("members")),
+         lambda r: {"values": {**r[1], "members": _members_fresh(r[1].get("members"))}}),
+        (Discrepancy, Discrepancy.objects.filter(field__in=list(CODES)),
+         ("field", "declared", "verified"),
+         lambda r: _stale_code(r[1], r[2]) or _stale_code(r[1], r[3]),
+         lambda r: {"declared": _fresh_code(r[1], r[2]), "verified": _fresh_code(r[1], r[3])}),
+        (Score, Score.objects.all(), ("inputs",),
+         lambda r: _members_stale(r[1].get("member_verified")),
+         lambda r: {"inputs": score_fresh(r[1])}),
+    )
+    done: dict[str, int] = {}
+    for model, qs, columns, is_stale, fresh in plans:
+        rows_of = qs.using(connection.alias).order_by("pk")
+        after, total = 0, 0
+        while True:
+            rows = list(rows_of.filter(pk__gt=after).values_list("pk", *columns)[:batch])
+            if not rows:
+                break
+            with transaction.atomic(using=connection.alias):
+                rekeying(connection)
+                for row in rows:
+                    if is_stale(row):
+                        model.objects.using(connection.alias).filter(pk=row[0]).update(
+                            **fresh(row))
+                        total += 1
+            after = rows[-1][0]
+        done[model._meta.db_table] = total
+    return done
+
+
+def reencrypt_everything(connection: Any, *, batch: int = 20_000,
+                         progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Every encrypted value under the current key: the member codes, the sealed documents,
+    the codes copied into verification and score records. Returns the rows rewritten per
+    table."""
+    done = {TABLE: reencrypt(connection, batch=batch,
+                             progress=progress and (lambda n: progress(TABLE, n)))}
+    for table, columns in DOCUMENTS.items():
+        done[table] = reseal_documents(
+            connection, table=table, columns=columns, batch=batch,
+            progress=progress and (lambda n, table=table: progress(table, n)))  # type: ignore[misc]
+    done.update(reseal_kept_codes(connection, batch=batch))
+    return done

@@ -21,6 +21,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from sijill.security.documents import EncryptedJSONField
+
 
 class Verification(models.Model):
     class Status(models.TextChoices):
@@ -97,8 +99,10 @@ class Evidence(models.Model):
     attempt = models.PositiveSmallIntegerField()
     channel = models.CharField(max_length=10, default="api", help_text="api or batch file")
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    question = models.JSONField(default=dict)
-    answer = models.JSONField(default=dict)
+    # Encrypted at rest (sijill.security.documents): the question names every member, the
+    # answer is the partner's data about them (health insurance, civil status, assets).
+    question = EncryptedJSONField(default=dict)
+    answer = EncryptedJSONField(default=dict)
     error = models.CharField(max_length=300, blank=True)
     received_at = models.DateTimeField()
     elapsed_ms = models.PositiveIntegerField(default=0)
