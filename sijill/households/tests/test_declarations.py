@@ -70,6 +70,7 @@ def test_the_database_refuses_declared_numbers_out_of_range():
 def test_postgresql_refuses_to_change_or_delete_a_declaration_or_an_event_even_in_bulk():
     from django.db import DatabaseError, connection, transaction
 
+    from sijill.core.immutable import rekeying
     from sijill.households.models import MemberDeclaration, RegistrationEvent
 
     household = household_create()
@@ -83,11 +84,17 @@ def test_postgresql_refuses_to_change_or_delete_a_declaration_or_an_event_even_i
     for attempt in attempts:
         with pytest.raises(DatabaseError, match="immutable"), transaction.atomic():
             attempt()
-    # Key rotation rewrites only the encrypted columns in place: allowed.
+    # Rewriting only the encrypted columns in place: refused outside a key rotation, allowed
+    # in a transaction marked as one.
     member = MemberDeclaration.objects.filter(declaration__household=household).first()
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE households_memberdeclaration SET disability = disability, "
-                       "health_coverage = health_coverage WHERE id = %s", [member.pk])
+    rewrite = ("UPDATE households_memberdeclaration SET disability = disability, "
+               "health_coverage = health_coverage WHERE id = %s")
+    with (pytest.raises(DatabaseError, match="immutable"), transaction.atomic(),
+          connection.cursor() as cursor):
+        cursor.execute(rewrite, [member.pk])
+    with transaction.atomic(), connection.cursor() as cursor:
+        rekeying(connection)
+        cursor.execute(rewrite, [member.pk])
         assert cursor.rowcount == 1
 
 
