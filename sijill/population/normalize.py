@@ -1,5 +1,9 @@
 """Name normalisation for duplicate search (pure Python).
 
+Names are STORED as written (`arabic_name`, `latin_name`: only Unicode composition, tatweel and
+spacing tidied): ta marbuta, alef maqsura and hamza are part of a person's legal name. The
+folded forms below exist only in the matching keys and comparisons.
+
 Arabic: diacritics and tatweel removed, alef and hamza forms unified, ta marbuta → ha, alef
 maqsura → ya. Latin: accents and case removed, Moroccan transliteration variants folded to a
 consonant skeleton (Mohammed / Mohamed / Mhamed / Mouhamad → "mhmd"), the article (El / Al /
@@ -21,6 +25,12 @@ _AR_MAP = str.maketrans({
 _AR_KEEP = re.compile("[^\u0621-\u064a]")
 ARABIC_NAME = re.compile(r"^[\u0621-\u065f\u0670\u0640\u06a4\u06a9\u06af\u06ad\u06cc\s'\-]+$")
 LATIN_NAME = re.compile(r"^[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0152\u0153' \-]+$")
+
+
+def arabic_name(text: str) -> str:
+    """An Arabic name as the register keeps it: as written, composed (NFC), without tatweel
+    (a decorative elongation), single spaces. Letters are never folded."""
+    return " ".join(unicodedata.normalize("NFC", text).replace("\u0640", "").split())
 
 
 @lru_cache(maxsize=1 << 16)

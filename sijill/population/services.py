@@ -230,8 +230,8 @@ def _validate(data: EnrolmentInput, *, today: date) -> tuple[dict[str, Any], Pro
         p.add("witness_idcs", "not_expected", _("Witnesses are only named for that basis."))
 
     cleaned = {
-        "first_name_ar": normalize.arabic(data.first_name_ar),
-        "family_name_ar": normalize.arabic(data.family_name_ar),
+        "first_name_ar": normalize.arabic_name(data.first_name_ar),
+        "family_name_ar": normalize.arabic_name(data.family_name_ar),
         "first_name_latin": " ".join(data.first_name_latin.split()),
         "family_name_latin": " ".join(data.family_name_latin.split()),
         "sex": data.sex,

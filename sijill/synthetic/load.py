@@ -111,8 +111,8 @@ def person_frame(persons: pl.DataFrame) -> pl.DataFrame:
     up from the person key (unique, deterministic for a seed).
     """
     clean = persons.with_columns(
-        _mapped(persons["first_name_ar"], normalize.arabic).alias("first_name_ar"),
-        _mapped(persons["family_name_ar"], normalize.arabic).alias("family_name_ar"),
+        _mapped(persons["first_name_ar"], normalize.arabic_name).alias("first_name_ar"),
+        _mapped(persons["family_name_ar"], normalize.arabic_name).alias("family_name_ar"),
         _mapped(persons["first_name_latin"], _clean_latin).alias("first_name_latin"),
         _mapped(persons["family_name_latin"], _clean_latin).alias("family_name_latin"),
     )
@@ -330,10 +330,11 @@ class _TruthWriter:
     def close(self) -> None:
         for w in self.writers.values():
             w.close()
-        empties = {**{t: SCHEMAS[t] for t in TRUTH_TABLES},
-                   "duplicate_persons": SCHEMAS["persons"],
-                   "person_ids": {"person_key": pl.Int64, "idcs": pl.String},
-                   "household_ids": {"household_key": pl.Int64, "reference": pl.String}}
+        empties: dict[str, dict[str, type[pl.DataType]]] = {
+            **{t: SCHEMAS[t] for t in TRUTH_TABLES},
+            "duplicate_persons": SCHEMAS["persons"],
+            "person_ids": {"person_key": pl.Int64, "idcs": pl.String},
+            "household_ids": {"household_key": pl.Int64, "reference": pl.String}}
         for name, schema in empties.items():
             if name not in self.writers and (name != "duplicate_persons"
                                              or not self.include_duplicates):

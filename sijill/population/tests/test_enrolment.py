@@ -25,6 +25,19 @@ def test_an_agent_enrols_a_person_by_cnie_and_gets_an_idcs(as_agent_a):
     assert PersonVersion.objects.filter(person=stored, version=1, reason="enrolment").exists()
 
 
+def test_an_arabic_name_is_kept_as_written_letter_for_letter(as_agent_a):
+    """Ta marbuta, alef maqsura and hamza are part of a legal name: only the matching keys fold
+    them. Tatweel (decoration) and extra spaces are dropped."""
+    response = as_agent_a.post("persons", payload(first_name_ar="فاطمة  الزهراء",
+                                                  family_name_ar="مصطفى ـالإدريسي"))
+    assert response.status_code == 201, response.content
+    person = response.json()["person"]
+    assert (person["first_name_ar"], person["family_name_ar"]) == ("فاطمة الزهراء",
+                                                                   "مصطفى الإدريسي")
+    stored = Person.objects.get(idcs=person["idcs"])
+    assert stored.first_key_ar == "فاطمهالزهراء"  # the key folds, for duplicate search
+
+
 def test_the_idcs_encodes_nothing_about_the_person(person_factory):
     alike = [person_factory(sex="F", birth_date=date(1990, 5, 5), birth_place_commune="04.421.01.0")
              for _ in range(30)]
