@@ -2,44 +2,30 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from sijill.accounts.actors import SYSTEM
 from sijill.audit.models import AuditEntry
 from sijill.audit.services import audit_record
 from sijill.audit.verify import audit_verify
+from sijill.testing.concurrency import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_writers_extend_one_intact_chain():
     writers, each = 8, 15
-    barrier = threading.Barrier(writers)
-    errors: list[BaseException] = []
 
     def write(n: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(each):
-                with transaction.atomic():
-                    audit_record(actor=SYSTEM, action="read", entity="person",
-                                 entity_id=f"{n}-{i}", purpose="concurrency test")
-                    # Some work after the append, inside the same transaction.
-                    AuditEntry.objects.filter(entity_id=f"{n}-{i}").exists()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        for i in range(each):
+            with transaction.atomic():
+                audit_record(actor=SYSTEM, action="read", entity="person",
+                             entity_id=f"{n}-{i}", purpose="concurrency test")
+                # Some work after the append, inside the same transaction.
+                AuditEntry.objects.filter(entity_id=f"{n}-{i}").exists()
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    at_once([lambda n=n: write(n) for n in range(writers)])  # raises any writer's error
     assert AuditEntry.objects.count() == writers * each
     assert list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True)) == list(
         range(1, writers * each + 1))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from sijill.cases import services
@@ -14,6 +12,7 @@ from sijill.cases.models import ScoreReview
 from sijill.cases.tests.factories import notified_household
 from sijill.core.errors import Conflict
 from sijill.testing import factories
+from sijill.testing.concurrency import at_once
 
 
 @pytest.mark.postgres
@@ -22,25 +21,16 @@ def test_two_simultaneous_review_requests_one_succeeds(agent_a_actor):
     head = factories.person_create()
     household = notified_household(members=[(head, "head")],
                                    notified_at=timezone.now() - timedelta(days=2))
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def ask(n: int) -> None:
+    def ask(n: int) -> str:
         try:
-            barrier.wait(timeout=10)
             services.review_request(actor=agent_a_actor, reference=household.reference,
                                     reason=f"request {n}")
-            outcomes.append("ok")
         except Conflict:
-            outcomes.append("conflict")
-        finally:
-            connection.close()
+            return "conflict"
+        return "ok"
 
-    threads = [threading.Thread(target=ask, args=(n,)) for n in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = at_once([lambda n=n: ask(n) for n in range(2)])
     assert sorted(outcomes) == ["conflict", "ok"]
     assert ScoreReview.objects.filter(household=household).count() == 1
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import time, timedelta
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from sijill.core import schedule
 from sijill.core.models import ScheduledJob
+from sijill.testing.concurrency import at_once
 
 calls: list[str] = []
 
@@ -120,24 +119,11 @@ def test_manage_py_scheduler_once_runs_the_due_jobs(job: Any, capsys: Any) -> No
 def test_two_schedulers_racing_run_a_due_job_once(job: Any) -> None:
     now = timezone.now()
     schedule.sync(now=now)
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
 
     def scheduler() -> None:
-        try:
-            barrier.wait()
-            for _ in range(5):
-                schedule.run_due(now=now + timedelta(seconds=1), inline=True)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        for _ in range(5):
+            schedule.run_due(now=now + timedelta(seconds=1), inline=True)
 
-    threads = [threading.Thread(target=scheduler) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    at_once([scheduler] * 4)  # raises any scheduler's error
     assert calls == ["tick"]
     assert ScheduledJob.objects.get(name="test.tick").runs == 1

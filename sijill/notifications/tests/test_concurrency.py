@@ -15,30 +15,22 @@ from sijill.notifications import backends, services
 from sijill.notifications.gateway_simulator import SmsGatewaySimulator
 from sijill.notifications.models import Notification
 from sijill.notifications.services import notice_queue, notification_send
+from sijill.testing.concurrency import at_once
 from sijill.testing.factories import person_create
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _together(n: int, work: Callable[[], Any]) -> list[Any]:
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
+    """`work` run by n threads at once: what each returned, or the exception it raised."""
 
-    def run() -> None:
+    def outcome() -> Any:
         try:
-            barrier.wait()
-            results.append(work())
+            return work()
         except Exception as exc:
-            results.append(exc)
-        finally:
-            connection.close()
+            return exc
 
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
+    return at_once([outcome] * n)
 
 
 def test_the_same_notice_queued_twice_at_once_is_one_row():

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from sijill.programs import eligibility
 from sijill.programs.models import EligibilityDecision, Program
 from sijill.programs.tests.factories import family, score
+from sijill.testing.concurrency import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -19,24 +17,7 @@ def test_concurrent_re_decisions_leave_one_current_decision_each():
     for i, h in enumerate(households):
         score(h, 9.0 + 0.3 * i)
     program = Program.objects.get(code="asd")
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(3)
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            eligibility.redecide(Program.objects.get(pk=program.pk))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    at_once([lambda: eligibility.redecide(Program.objects.get(pk=program.pk))] * 3)
     for h in households:
         assert EligibilityDecision.objects.filter(program=program, household=h,
                                                   current=True).count() == 1

@@ -13,7 +13,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from sijill.conftest import ApiClient
 from sijill.households.models import DeclarationVersion, Household, Membership
 from sijill.households.tests.factories import registration_payload
 from sijill.testing import factories
+from sijill.testing.concurrency import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -120,22 +120,8 @@ def test_many_clients_registering_overlapping_households_at_once_never_share_a_p
         client = Client()
         client.force_login(agent_a)
         clients.append(ApiClient(client))
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = clients[i].post("households", bodies[i])
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
+    results = at_once([lambda c=c, b=b: c.post("households", b)
+                       for c, b in zip(clients, bodies, strict=True)])
     codes = [r.status_code for r in results]
     assert set(codes) <= {201, 409}, [r.json() for r in results]
     assert 201 in codes

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import RequestFactory
 from django.utils import translation
 from freezegun import freeze_time
@@ -17,6 +15,7 @@ from sijill.core.api import error_response
 from sijill.core.errors import TooManyRequests
 from sijill.security.models import ThrottleBucket
 from sijill.security.throttle import retry_after, throttle_hit, throttle_purge, throttle_reset
+from sijill.testing.concurrency import at_once
 
 WINDOW = timedelta(minutes=10)
 # 12:05:00 is half-way through the 12:00-12:10 window.
@@ -135,24 +134,15 @@ def test_a_refusal_is_a_429_in_the_error_shape_with_retry_after(db: Any) -> None
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_hits_are_each_counted_once_on_postgres() -> None:
     clients, limit = 12, 5
-    allowed: list[bool] = []
-    barrier = threading.Barrier(clients)
 
-    def client() -> None:
+    def client() -> bool:
         try:
-            barrier.wait()
             hit("0699999999", limit=limit)
-            allowed.append(True)
         except TooManyRequests:
-            allowed.append(False)
-        finally:
-            connection.close()
+            return False
+        return True
 
     with freeze_time(MID_WINDOW):
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        allowed = at_once([client] * clients)
     assert sorted(allowed) == [False] * (clients - limit) + [True] * limit
     assert ThrottleBucket.objects.get().hits == clients
