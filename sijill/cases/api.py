@@ -121,14 +121,14 @@ class MyHouseholdOut(Schema):
         None, description="Empty while the citizen belongs to no household.")
 
 
-class EventOut(Schema):
+class ReviewEventOut(Schema):
     from_status: str
     to_status: str
     at: datetime
     note: str
 
 
-class VersionOut(Schema):
+class ReviewVersionOut(Schema):
     version: int
     reason: str
     created_at: datetime
@@ -170,8 +170,8 @@ class ComplaintDetailOut(ComplaintOut):
 class HistoryOut(Schema):
     reference: str
     status: str
-    events: list[EventOut]
-    versions: list[VersionOut]
+    events: list[ReviewEventOut]
+    versions: list[ReviewVersionOut]
     scores: list[ScoreBriefOut]
     changes: list[ChangeOut]
     reviews: list[ReviewOut]
@@ -267,9 +267,9 @@ def _tracking_out(t: selectors.Tracking, actor: Actor) -> TrackingOut:
 def _history_out(h: selectors.History, actor: Actor) -> HistoryOut:
     return HistoryOut(
         reference=h.household.reference, status=h.household.status,
-        events=[EventOut(from_status=e.from_status, to_status=e.to_status, at=e.at,
+        events=[ReviewEventOut(from_status=e.from_status, to_status=e.to_status, at=e.at,
                          note=e.note) for e in h.events],
-        versions=[VersionOut(version=v.version, reason=v.reason, created_at=v.created_at)
+        versions=[ReviewVersionOut(version=v.version, reason=v.reason, created_at=v.created_at)
                   for v in h.versions],
         scores=[_score_out(s) for s in h.scores],
         changes=[ChangeOut(kind=c.kind, kind_label=str(c.get_kind_display()), version=c.version,
@@ -430,7 +430,7 @@ def add_evidence(request: HttpRequest, review_ref: str, payload: EvidenceIn):  #
     return Status(201, _review_detail(event.review, actor))
 
 
-class DecisionIn(Schema):
+class ReviewDecisionIn(Schema):
     decision: Literal["confirmed", "corrected"]
     note: str = Field(..., min_length=1, max_length=2000)
     declaration: DeclarationIn | None = Field(
@@ -440,7 +440,7 @@ class DecisionIn(Schema):
 @router.post("/reviews/{review_ref}/decision", response={200: ReviewDetailOut, **ERRORS},
              summary="Decide: confirm the index, or correct the data and rescore")
 @idempotent
-def decide_review(request: HttpRequest, review_ref: str, payload: DecisionIn):  # type: ignore[no-untyped-def]
+def decide_review(request: HttpRequest, review_ref: str, payload: ReviewDecisionIn):  # type: ignore[no-untyped-def]
     actor = _actor(request)
     review = services.review_decide(
         actor=actor, reference=review_ref, decision=payload.decision, note=payload.note,

@@ -154,7 +154,7 @@ class HouseholdOut(Schema):
     declaration: DeclarationOut | None
 
 
-class EventOut(Schema):
+class RegistrationEventOut(Schema):
     from_status: str
     to_status: str
     at: datetime
@@ -286,11 +286,11 @@ def member_history(request: HttpRequest, reference: str):  # type: ignore[no-unt
     return [_member_out(m) for m in rows]
 
 
-@router.get("/households/{reference}/history", response={200: list[EventOut], **ERRORS},
+@router.get("/households/{reference}/history", response={200: list[RegistrationEventOut], **ERRORS},
             summary="Status history of the registration")
 def history(request: HttpRequest, reference: str):  # type: ignore[no-untyped-def]
     events = services.household_events(actor=request.auth, reference=reference)  # type: ignore[attr-defined]
-    return [EventOut(from_status=e.from_status, to_status=e.to_status, at=e.at,
+    return [RegistrationEventOut(from_status=e.from_status, to_status=e.to_status, at=e.at,
                      actor=e.actor_label, note=e.note) for e in events]
 
 

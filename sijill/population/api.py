@@ -180,7 +180,7 @@ def read(request: HttpRequest, idcs: str, purpose: str = ""):  # type: ignore[no
     return PersonOut.of(person)
 
 
-class VersionOut(Schema):
+class PersonVersionOut(Schema):
     version: int
     reason: str
     actor: str
@@ -188,11 +188,11 @@ class VersionOut(Schema):
     data: dict
 
 
-@router.get("/persons/{idcs}/history", response={200: list[VersionOut], **ERRORS},
+@router.get("/persons/{idcs}/history", response={200: list[PersonVersionOut], **ERRORS},
             summary="Every version of a person's record")
 def history(request: HttpRequest, idcs: str, purpose: str = ""):  # type: ignore[no-untyped-def]
     versions = access.person_read_history(actor=request.auth, idcs=idcs, purpose=purpose)  # type: ignore[attr-defined]
-    return [VersionOut(version=v.version, reason=v.reason, actor=v.actor_label,
+    return [PersonVersionOut(version=v.version, reason=v.reason, actor=v.actor_label,
                        changed_at=v.changed_at, data=v.data) for v in versions]
 
 
@@ -223,28 +223,28 @@ def held_list(request: HttpRequest):  # type: ignore[no-untyped-def]
     return [_held_out(h) for h in rows[:200]]
 
 
-class DecisionIn(Schema):
+class EnrolmentDecisionIn(Schema):
     decision: Literal["new_person", "same_person", "reject"]
     reason: str = Field("", max_length=300)
     same_as_idcs: str | None = None
 
 
-class DecisionOut(Schema):
+class EnrolmentDecisionOut(Schema):
     reference: str
     status: str
     person_idcs: str | None
 
 
-@router.post("/enrolments/{reference}/decision", response={200: DecisionOut, **ERRORS},
+@router.post("/enrolments/{reference}/decision", response={200: EnrolmentDecisionOut, **ERRORS},
              summary="Decide a held enrolment")
 @idempotent
-def decide(request: HttpRequest, reference: str, payload: DecisionIn):  # type: ignore[no-untyped-def]
+def decide(request: HttpRequest, reference: str, payload: EnrolmentDecisionIn):  # type: ignore[no-untyped-def]
     actor = request.auth  # type: ignore[attr-defined]
     actor.require(Perm.ENROLMENT_DECIDE)
     held = services.held_enrolment_decide(actor=actor, reference=reference,
                                           decision=payload.decision, reason=payload.reason,
                                           same_as_idcs=payload.same_as_idcs)
-    return DecisionOut(reference=held.reference, status=held.status,
+    return EnrolmentDecisionOut(reference=held.reference, status=held.status,
                        person_idcs=held.person.idcs if held.person else None)
 
 

@@ -280,7 +280,7 @@ def eligibility(request: HttpRequest, code: str, idcs: str):  # type: ignore[no-
                                                          idcs=idcs))
 
 
-class DecisionOut(Schema):
+class EligibilityDecisionOut(Schema):
     eligible: bool
     index_passes_threshold: bool
     conditions: list[ConditionResultOut]
@@ -294,12 +294,12 @@ class DecisionOut(Schema):
 
 
 @router.get("/programs/{code}/eligibility/{idcs}/history",
-            response={200: list[DecisionOut], **ERRORS},
+            response={200: list[EligibilityDecisionOut], **ERRORS},
             summary="Every decision on this person's household, newest first")
 def eligibility_history(request: HttpRequest, code: str, idcs: str):  # type: ignore[no-untyped-def]
     rows = services.decision_history(actor=request.auth, code=code, idcs=idcs)  # type: ignore[attr-defined]
     reveal = bool(rows) and rows[0].program.reveals_score
-    return [DecisionOut(eligible=d.eligible, index_passes_threshold=d.score_ok,
+    return [EligibilityDecisionOut(eligible=d.eligible, index_passes_threshold=d.score_ok,
                         conditions=[ConditionResultOut(key=k, met=v)
                                     for k, v in d.conditions.items()],
                         threshold=d.threshold, comparison=d.comparison,

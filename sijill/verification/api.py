@@ -66,7 +66,7 @@ def queue(request: HttpRequest, q: Query[QueueQuery]):  # type: ignore[no-untype
     return [DiscrepancyOut.of(d) for d in rows]
 
 
-class DecisionIn(Schema):
+class DiscrepancyDecisionIn(Schema):
     # Optional in the schema so the permission is checked before the input (the service
     # answers 422 naming the missing field).
     discrepancy: int | None = None
@@ -77,7 +77,7 @@ class DecisionIn(Schema):
 @router.post("/verification/discrepancies/decision", response={200: DiscrepancyOut, **ERRORS},
              summary="Decide a discrepancy: confirm the partner's value or keep the declared")
 @idempotent
-def decide(request: HttpRequest, payload: DecisionIn):  # type: ignore[no-untyped-def]
+def decide(request: HttpRequest, payload: DiscrepancyDecisionIn):  # type: ignore[no-untyped-def]
     found = services.discrepancy_decide(actor=request.auth,  # type: ignore[attr-defined]
                                         pk=payload.discrepancy, decision=payload.decision,
                                         note=payload.note)

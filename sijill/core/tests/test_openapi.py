@@ -55,3 +55,21 @@ def test_an_unknown_api_path_answers_in_the_error_shape(client):
     response = client.get("/api/v1/nothing-here", headers={"Accept-Language": "fr"})
     assert response.status_code == 404
     assert response.json() == {"error": {"code": "not_found", "message": "Introuvable."}}
+
+
+def test_no_two_api_schemas_share_a_name():
+    """OpenAPI names a component after its class: two schemas of one name collapse into one,
+    and an operation is then documented with another's body."""
+    from ninja import Schema
+
+    from sijill.core.api import api
+
+    api.get_openapi_schema()  # every router imported
+    seen: dict[str, list[str]] = {}
+    stack = list(Schema.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("sijill.") and ".tests" not in cls.__module__:
+            seen.setdefault(cls.__name__, []).append(cls.__module__)
+    assert {name: mods for name, mods in seen.items() if len(mods) > 1} == {}
