@@ -130,6 +130,11 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         # ninja's words for a body that is not JSON: said in the caller's language.
         body = {"error": {"code": "malformed_body",
                           "message": str(_("The request body is not valid JSON."))}}
+    elif exc.status_code == 403 and str(exc).startswith("CSRF check Failed"):
+        # A write with a staff session cookie and no CSRF token (ninja's words otherwise).
+        body = {"error": {"code": "csrf_failed", "message": str(_(
+            "Signed in with a session: send the value of the CSRF cookie in the X-CSRFToken "
+            "header (and, over HTTPS, a Referer from this site), or use an API token."))}}
     else:
         body = {"error": {"code": "http_error", "message": str(exc)}}
     return api.create_response(request, body, status=exc.status_code)

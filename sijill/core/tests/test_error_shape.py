@@ -16,3 +16,26 @@ def test_a_body_that_is_not_json_is_a_400_in_the_callers_language(as_agent_a, la
     r = as_agent_a.post("households", "{not json", lang=language)
     assert r.status_code == 400
     assert r.json() == {"error": {"code": "malformed_body", "message": words}}
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("fr", "Connecté par session : envoyez la valeur du cookie CSRF dans l'en-tête X-CSRFToken"),
+    ("ar", "X-CSRFToken"),
+    ("en", "Signed in with a session: send the value of the CSRF cookie in the X-CSRFToken"),
+])
+def test_a_staff_write_without_its_csrf_token_is_told_how_to_send_it(agent_a, language, words):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent_a)
+    r = client.post("/api/v1/households", {}, content_type="application/json",
+                    headers={"Accept-Language": language})
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "csrf_failed"
+    assert words in r.json()["error"]["message"]
+    assert language != "ar" or "جلسة" in r.json()["error"]["message"]
+    # With the token (the cookie's value in the header) the same write reaches validation.
+    client.cookies["csrftoken"] = "k" * 32
+    r = client.post("/api/v1/households", {}, content_type="application/json",
+                    headers={"X-CSRFToken": "k" * 32})
+    assert r.status_code == 422
