@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from sijill.core.api import api
-from sijill.core.views import health
+from sijill.core.views import health, not_found
 from sijill.households.api import router as households_router
 from sijill.population.api import router as population_router
 from sijill.programs.api import router as programs_router
@@ -26,6 +26,8 @@ urlpatterns = [
     # The DCI Social Registry API (its own envelope and errors, outside the NinjaAPI).
     path("api/dci/", include("sijill.dci.urls")),
     path("api/", api.urls),
+    # Any other API path: the API's 404 in its error shape, even with DEBUG on.
+    re_path(r"^api/", not_found),
     path("healthz", health),
     # The language switcher (Django's set_language view, a POST form that works without
     # JavaScript); the language lives in a cookie, URLs carry no language prefix.
