@@ -92,3 +92,9 @@ def test_a_task_id_is_not_taken_for_an_identity_card_number() -> None:
     line = "Task id=a7994412-a799-44d4-bbfe-f468787645a3 state=SUCCESSFUL"
     assert scrub(line) == line
     assert scrub("cnie AB123456 sent") == "cnie [CNIE] sent"
+
+
+def test_a_task_id_with_ten_digits_in_a_row_is_left_whole() -> None:
+    line = "Task id=9c0ca5f9-edb2-4b18-8bf0-1234567890ab state=SUCCESSFUL for 1234567890"
+    assert scrub(line) == ("Task id=9c0ca5f9-edb2-4b18-8bf0-1234567890ab state=SUCCESSFUL for "
+                           "[IDCS]")
