@@ -7,7 +7,7 @@ administrator, an analyst, a partner administration's token, a program token, an
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.db import connection
@@ -172,7 +172,7 @@ def citizen(db: Any):
     person = factories.person_create()
     user = factories.user_create(username=f"citizen-{person.idcs}", role="citizen",
                                  idcs=person.idcs)
-    user.person = person
+    cast(Any, user).person = person  # an attribute of this fixture's user only
     return user
 
 

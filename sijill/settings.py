@@ -7,6 +7,7 @@ Profiles (SIJILL_PROFILE): `dev` (default: SQLite, DEBUG on, a fixed development
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -208,7 +209,8 @@ elif any(len(key) < 32 for key in SIJILL_FIELD_KEYS):
     raise ImproperlyConfigured("SIJILL_FIELD_KEYS: each key needs 32+ random characters")
 
 # Domain settings
-SIJILL = {
+# Values of several types: type checkers read settings.SIJILL[key] as Any.
+SIJILL: dict[str, Any] = {
     # Probable-duplicate score (0..1) from which an enrolment is held for an agent's decision.
     "DUPLICATE_HOLD_SCORE": 0.85,
     # Probable-duplicate score from which a candidate is shown at all.
@@ -235,7 +237,7 @@ SIJILL_DCI_SENDER_ID = env.str("SIJILL_DCI_SENDER_ID", "sijill.registry")
 SIJILL_DCI_SIGNING_KEY = env.str("SIJILL_DCI_SIGNING_KEY", "")
 
 # Notifications (sijill.notifications; every key and its default: sijill/notifications/conf.py).
-NOTIFICATIONS = {
+NOTIFICATIONS: dict[str, Any] = {
     "SMS_BACKEND": env.str("SIJILL_SMS_BACKEND", "sijill.notifications.backends.FileBackend"),
     "SMS_GATEWAY_URL": env.str("SIJILL_SMS_GATEWAY_URL", ""),
     "SMS_GATEWAY_TOKEN": env.str("SIJILL_SMS_GATEWAY_TOKEN", ""),

@@ -6,8 +6,8 @@ from sijill.accounts.models import ApiToken, ServiceCentre, User
 
 @admin.register(User)
 class SijillUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("Sijill", {"fields": ("role", "centre",
-                                                              "preferred_language")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()),  # set by Django's UserAdmin (never None)
+                 ("Sijill", {"fields": ("role", "centre", "preferred_language")}))
     list_display = ("username", "role", "centre", "is_staff", "is_active")
     list_filter = ("role", "centre", "is_active")
 

@@ -48,7 +48,7 @@ def audit_record(*, actor: Actor, action: str, entity: str, entity_id: str | int
         seq += 1
         # Microsecond precision survives every backend, so the verifier rehashes the same text.
         at = datetime.now(UTC)
-        fields = {
+        fields: dict[str, Any] = {
             "seq": seq, "at": at, "actor_label": actor.label, "actor_role": actor.role,
             "action": action, "entity": entity, "entity_id": str(entity_id),
             "subject": subject, "purpose": purpose or actor.purpose, "detail": detail or {},
@@ -85,7 +85,7 @@ def audit_record_many(*, actor: Actor, items: Sequence[AuditItem]) -> list[Audit
         rows = []
         for item in items:
             seq += 1
-            fields = {
+            fields: dict[str, Any] = {
                 "seq": seq, "at": at, "actor_label": actor.label, "actor_role": actor.role,
                 "action": item.action, "entity": item.entity, "entity_id": str(item.entity_id),
                 "subject": item.subject, "purpose": item.purpose or actor.purpose,

@@ -3,7 +3,7 @@ their field errors (sijill.core.errors) are put back on the form fields here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms import modelform_factory
@@ -122,7 +122,7 @@ class HeldDecisionForm(forms.Form):
 
     def __init__(self, *args: Any, candidates: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["same_as_idcs"].choices = [(c, c) for c in candidates]
+        cast(forms.ChoiceField, self.fields["same_as_idcs"]).choices = [(c, c) for c in candidates]
 
 
 _BOOLEAN_SELECT = [("false", _("No")), ("true", _("Yes"))]
@@ -164,7 +164,9 @@ MemberFormSet = forms.formset_factory(MemberForm, extra=0, min_num=1, validate_m
 class HouseholdPlaceForm(forms.Form):
     commune = forms.ChoiceField(label=_("Commune of residence"), choices=[])
     milieu = forms.ChoiceField(label=_("Milieu"),
-                               choices=Household._meta.get_field("milieu").choices,
+                               # enum_field always sets choices (never None)
+                               choices=cast(list[tuple[str, Any]],
+                                            Household._meta.get_field("milieu").choices),
                                widget=forms.RadioSelect)
     address = forms.CharField(label=_("Address of the dwelling"), max_length=300)
     declarant_idcs = forms.CharField(label=_("IDCS of the declarant (an adult member)"),
@@ -174,7 +176,7 @@ class HouseholdPlaceForm(forms.Form):
 
     def __init__(self, *args: Any, communes: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["commune"].choices = [("", "—"), *communes]
+        cast(forms.ChoiceField, self.fields["commune"]).choices = [("", "—"), *communes]
 
 
 class ClusterDecisionForm(forms.Form):
@@ -190,7 +192,8 @@ class ClusterDecisionForm(forms.Form):
 
     def __init__(self, *args: Any, members: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["survivor_idcs"].choices = [("", "—"), *[(m, m) for m in members]]
+        cast(forms.ChoiceField, self.fields["survivor_idcs"]).choices = [
+            ("", "—"), *[(m, m) for m in members]]
 
 
 class ImpactForm(forms.Form):

@@ -127,7 +127,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 
 def _complete(request: HttpRequest, user: User, device: Any, target: str) -> HttpResponse:
-    user.otp_device = device  # type: ignore[attr-defined]  (django-otp records it on login)
+    user.otp_device = device  # type: ignore[attr-defined]  # django-otp records it on login
     auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session.pop(PENDING, None)
     request.session.pop(ENROLLING, None)

@@ -700,6 +700,7 @@ def review_correct(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("backoffice:review_detail", reference=reference)
     view = household_services.household_read(actor=actor, reference=review.household.reference,
                                               purpose=f"score review {reference}")
+    assert view.declaration is not None  # a household under review was declared and scored
     current = household_services.declaration_of(view.declaration)
     household_initial, members_initial = _initial_from(current)
     posted = request.POST if request.method == "POST" else None

@@ -11,7 +11,7 @@ resolves the annotations of a view wrapped by @idempotent in the decorator's mod
 """
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, cast
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
@@ -26,6 +26,7 @@ from sijill.core.errors import ValidationFailed
 from sijill.core.idempotency import idempotent
 from sijill.households.api import DeclarationIn
 from sijill.households.services import Place
+from sijill.scoring.models import Score
 
 router = Router(tags=["citizen services"], auth=AUTH)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
@@ -207,9 +208,9 @@ def _review_fields(review: ScoreReview, actor: Actor) -> dict:  # type: ignore[t
                      else None),
         assigned_at=review.assigned_at, decided_at=review.decided_at,
         decision_note=review.decision_note,
-        index_reviewed=review.score.value if review.score_id else None,
+        index_reviewed=cast(Score, review.score).value if review.score_id else None,
         new_version=review.new_version,
-        new_index=review.new_score.value if review.new_score_id else None)
+        new_index=cast(Score, review.new_score).value if review.new_score_id else None)
 
 
 def _review_detail(review: ScoreReview, actor: Actor) -> ReviewDetailOut:

@@ -25,7 +25,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -193,6 +193,7 @@ def _window_refusal(window: selectors.ReviewWindow) -> ValidationFailed:
             "reference", "not_notified",
             _("The index has not been notified yet: a review can be asked once the index "
               "notice has been sent."))], extra={"closed_on": None})
+    assert window.opens_on is not None  # set with closes_on (selectors.review_window)
     closed = formats.date_format(window.closes_on, "DATE_FORMAT")
     notified = formats.date_format(window.opens_on, "DATE_FORMAT")
     return ValidationFailed(fields=[FieldError(
@@ -363,7 +364,7 @@ def review_decide(*, actor: Actor, reference: str, decision: str, note: str,
             _review_event(review, ReviewEvent.Kind.RESCORED, actor,
                           score_id=new_score.pk if new_score else None,
                           value=new_score.value if new_score else None,
-                          previous=review.score.value if review.score_id else None)
+                          previous=cast(Score, review.score).value if review.score_id else None)
         review.status = ScoreReview.Status.DECIDED
         review.decision = decision
         review.decision_note = note[:2000]

@@ -6,6 +6,7 @@ instead of silently falling back to a default.
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 
@@ -27,7 +28,8 @@ class Env:
             raise ImproperlyConfigured(f"{name} is set but empty")
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    # Below the method `str`, the bare name `str` in this class body means Env.str.
+    def bool(self, name: builtins.str, default: bool) -> bool:
         value = self.environ.get(name)
         if value is None:
             return default
@@ -39,7 +41,7 @@ class Env:
         raise ImproperlyConfigured(
             f"{name}={value!r}: expected one of true/false, 1/0, yes/no, on/off")
 
-    def int(self, name: str, default: int, *, minimum: int | None = None,
+    def int(self, name: builtins.str, default: int, *, minimum: int | None = None,
             maximum: int | None = None) -> int:
         value = self.environ.get(name)
         if value is None:
@@ -54,7 +56,7 @@ class Env:
             raise ImproperlyConfigured(f"{name}={number}: must be at most {maximum}")
         return number
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def list(self, name: builtins.str, default: list[builtins.str]) -> list[builtins.str]:
         value = self.environ.get(name)
         if value is None:
             return default
@@ -63,7 +65,8 @@ class Env:
             raise ImproperlyConfigured(f"{name}={value!r}: expected a comma-separated list")
         return items
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+    def choice(self, name: builtins.str, default: builtins.str,
+               choices: tuple[builtins.str, ...]) -> builtins.str:
         value = self.str(name, default)
         if value not in choices:
             raise ImproperlyConfigured(f"{name}={value!r}: expected one of {', '.join(choices)}")

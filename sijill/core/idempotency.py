@@ -14,9 +14,10 @@ import functools
 import hashlib
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
+from django.db.models import Field
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Status
@@ -51,7 +52,8 @@ def _statements(connection: Any) -> tuple[str, str]:
     if kept is None:
         qn = connection.ops.quote_name
         opts = IdempotencyRecord._meta
-        table, col = qn(opts.db_table), (lambda name: qn(opts.get_field(name).column))
+        # Every name below is a concrete field of the model (never a relation's reverse side).
+        table, col = qn(opts.db_table), (lambda name: qn(cast(Field, opts.get_field(name)).column))
         names = ("actor_label", "key", "request_hash", "status_code", "response_body",
                  "created_at")
         # Identifiers are the model's own, quoted; every value is a parameter.
@@ -76,7 +78,7 @@ def _claim(actor_label: str, key: str, digest: str) -> bool:
     record = IdempotencyRecord(actor_label=actor_label, key=key, request_hash=digest,
                                status_code=PENDING, response_body={})
     params = [f.get_db_prep_save(f.pre_save(record, True), connection=connection)
-              for f in (IdempotencyRecord._meta.get_field(n) for n in (
+              for f in (cast(Field, IdempotencyRecord._meta.get_field(n)) for n in (
                   "actor_label", "key", "request_hash", "status_code", "response_body",
                   "created_at"))]
     with connection.cursor() as cursor:
@@ -103,6 +105,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         if len(key) > 200:
             raise ValidationFailed.single(HEADER, "too_long", _("The Idempotency-Key is too long."))
         actor_label = request.auth.label  # type: ignore[attr-defined]
+        assert request.method is not None  # set on every request a view receives
         digest = hashlib.sha256(
             request.method.encode() + b" " + request.path.encode() + b"\n" + request.body
         ).hexdigest()

@@ -11,7 +11,7 @@ needs a placeholder of its own, it is `bulk_create`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections
 from django.db.models import AutoField, BigAutoField, Model, SmallAutoField
@@ -39,11 +39,13 @@ def insert_rows(objs: Sequence[Model], *, using: str = "default") -> None:
         qn = connection.ops.quote_name
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         # Identifiers are the model's own, quoted; every value is a parameter.
-        sql = (f"INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
-               f"VALUES {', '.join([row] * len(objs))} RETURNING {qn(opts.pk.column)}")
+        # A concrete field's column is never None.
+        sql = (f"INSERT INTO {qn(opts.db_table)} "  # noqa: S608
+               f"({', '.join(qn(cast(str, f.column)) for f in fields)}) "
+               f"VALUES {', '.join([row] * len(objs))} RETURNING {qn(cast(str, opts.pk.column))}")
         kept = _sql[(using, model, len(objs))] = (sql, fields)
     sql, fields = kept
-    params = []
+    params: list[Any] = []
     for obj in objs:
         if type(obj) is not model or obj.pk is not None:
             raise ValueError("insert_rows: new instances of one model, primary keys unset")

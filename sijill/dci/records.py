@@ -10,7 +10,7 @@ nor anything of the declaration (dwelling, assets, spending, education, work, he
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db.models import Count, F
@@ -29,7 +29,7 @@ def identifier(kind: str, value: str) -> dict[str, str]:
     return {"@type": "Identifier", "identifier_type": kind, "identifier_value": value}
 
 
-def _member(row: dict[str, Any]) -> dict[str, Any]:
+def _member(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "@type": "Member",
         "member_identifier": [identifier("UIN", row["person__idcs"])],
@@ -96,6 +96,7 @@ def groups(partner: DciPartner, household_ids: Sequence[int]) -> list[dict[str, 
         if partner.detail == DciPartner.Detail.MEMBERS:
             record["member_list"] = members.get(pk, [])
         if partner.program_id is not None:
+            assert partner.program is not None  # program_id is set
             record["additional_attributes"] = [{
                 "program": partner.program.code, "eligible": eligible.get(pk)}]
         out.append(record)

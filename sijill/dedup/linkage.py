@@ -73,8 +73,8 @@ BANDS: tuple[tuple[str, float], ...] = (("high", 0.99), ("medium", 0.9), ("low",
 #: decisions. (Sharing a household is neutral: relatives do.)
 HOUSEHOLD_M = 0.05
 #: A comparison level fixed at weight 0 (m = u), not trained: no evidence either way.
-NEUTRAL = {"m_probability": 0.5, "fix_m_probability": True, "u_probability": 0.5,
-           "fix_u_probability": True}
+NEUTRAL: dict[str, Any] = {"m_probability": 0.5, "fix_m_probability": True,
+                           "u_probability": 0.5, "fix_u_probability": True}
 #: Trained m probabilities below this are raised to it (then renormalised): a level never seen
 #: among the matches of a training block must not weigh minus infinity.
 M_FLOOR = 0.002

@@ -23,6 +23,7 @@ import os
 import socket
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import partial
 from itertools import combinations
 from typing import Any
 
@@ -215,7 +216,7 @@ def runs_recover(*, actor: Actor, enqueue: bool = True) -> list[int]:
         from sijill.dedup.tasks import dedup_run_task
 
         for pk in retried:
-            transaction.on_commit(lambda pk=pk: _enqueue(dedup_run_task, pk))
+            transaction.on_commit(partial(_enqueue, dedup_run_task, pk))
     return retried
 
 

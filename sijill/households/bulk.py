@@ -105,7 +105,7 @@ HOUSEHOLD_COLUMNS = PLACE_COLUMNS + HOUSEHOLD_FIELDS
 COLUMNS = ("household_key", *HOUSEHOLD_COLUMNS, *MEMBER_FIELDS)
 OPTIONAL = {"notice_language", "moving"}
 
-ENUMS: dict[str, type] = {
+ENUMS: dict[str, Iterable[str]] = {
     "milieu": vocab.Milieu, "dwelling_type": vocab.DwellingType,
     "electricity_meter": vocab.ElectricityMeter, "cooking_fuel": vocab.CookingFuel,
     "relationship": vocab.Relationship, "marital_status": vocab.MaritalStatus,
@@ -114,7 +114,7 @@ ENUMS: dict[str, type] = {
     "occupation": vocab.Occupation, "schooling": vocab.Schooling,
     "disability": vocab.Disability, "health_coverage": vocab.HealthCoverage,
 }
-ENUMS_EXTRA = {"notice_language": ("ar", "fr", "en")}
+ENUMS_EXTRA: dict[str, Iterable[str]] = {"notice_language": ("ar", "fr", "en")}
 BOOLEANS = tuple(n for n in (*HOUSEHOLD_FIELDS, *MEMBER_FIELDS)
                  if n.startswith(("has_", "owns_")) or n == "literate")
 INTEGERS = tuple(RANGES)
@@ -231,10 +231,10 @@ def _check_values(frame: pl.DataFrame, errors: _Errors) -> pl.DataFrame:
                         % {"expected": ", ".join(allowed)})
     typed = []
     for name in BOOLEANS:
-        low = frame[name].str.to_lowercase()
-        bad = low.is_not_null() & ~low.is_in([*TRUE, *FALSE])
+        lowered = frame[name].str.to_lowercase()
+        bad = lowered.is_not_null() & ~lowered.is_in([*TRUE, *FALSE])
         errors.add_mask(frame, bad, name, "not_a_boolean", _("Use true or false."))
-        typed.append(low.is_in(TRUE).alias(name))
+        typed.append(lowered.is_in(TRUE).alias(name))
     for name in INTEGERS:
         low, high = RANGES[name]
         number = frame[name].str.to_integer(strict=False)

@@ -16,7 +16,8 @@ from sijill.declaration import vocab
 
 def text_choices(enum: type[StrEnum]) -> type[models.TextChoices]:
     members = [(m.name, (m.value, gettext_lazy(vocab.label(m)))) for m in enum]
-    return models.TextChoices(enum.__name__, members)  # type: ignore[return-value]
+    # The stub knows the functional API only with names, not with (name, (value, label)) pairs.
+    return models.TextChoices(enum.__name__, members)  # type: ignore[call-overload]
 
 
 Milieu = text_choices(vocab.Milieu)

@@ -15,11 +15,12 @@ from typing import Any
 
 from django.template.loader import select_template
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from sijill.notifications.models import Channel, Kind
 
-SUBJECTS = {
+SUBJECTS: dict[str, Promise] = {
     Kind.INDEX_NOTICE: _("Your household's socio-economic index"),
     Kind.REVIEW_OUTCOME: _("The outcome of your score review"),
     Kind.COMPLAINT_ANSWER: _("The answer to your complaint"),

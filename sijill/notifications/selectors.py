@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -226,7 +227,7 @@ def notice_deadline_counts_read(*, actor: Actor, states: tuple[str, ...]) -> dic
     return notice_deadline_counts(states=states)
 
 
-def outbox_counts(*, actor: Actor) -> list[dict[str, Any]]:
+def outbox_counts(*, actor: Actor) -> list[Mapping[str, Any]]:
     actor.require(Perm.NOTICE_MONITOR)
     return list(Notification.objects.values("channel", "status").annotate(count=Count("id"))
                 .order_by("channel", "status"))

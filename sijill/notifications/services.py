@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
@@ -211,8 +211,8 @@ def _build(spec: NoticeSpec, *, actor: Actor, now: datetime,
     recipient = _recipient(chosen, person, household, spec.email, lang)
     reference = household.reference if household is not None else ""
     address = _postal_address(household, lang)
-    base = {"reference": reference, "recipient_name": _name(person, lang), "address": address,
-            "address_lines": _lines(address)}
+    base: dict[str, Any] = {"reference": reference, "recipient_name": _name(person, lang),
+                            "address": address, "address_lines": _lines(address)}
     shown = render(kind=spec.kind, channel=chosen, language=lang,
                    context={**base, **spec.context}, templates=templates)
     secret = ""
@@ -317,23 +317,24 @@ def _column_writers() -> list[tuple[str, Any]]:
     Text, integer and foreign-key columns pass as they are; the others (UUID, JSON, dates) go
     through their field's own conversion."""
     plain = (models.CharField, models.TextField, models.IntegerField, models.ForeignKey)
-    writers = []
+    writers: list[tuple[str, Any]] = []
     for field in Notification._meta.concrete_fields:
         if field.primary_key:
             continue
+        column = cast(str, field.column)  # a concrete field's column is set
         if isinstance(field, plain) and not isinstance(field, (models.UUIDField,
                                                                models.JSONField)):
-            writers.append((field.column, operator.attrgetter(field.attname)))
+            writers.append((column, operator.attrgetter(field.attname)))
         elif isinstance(field, models.DateTimeField):
-            writers.append((field.column, lambda row, name=field.attname: (
+            writers.append((column, lambda row, name=field.attname: (
                 None if (value := getattr(row, name)) is None
                 else connection.ops.adapt_datetimefield_value(value))))
         elif isinstance(field, models.UUIDField):
             native = connection.features.has_native_uuid_field
-            writers.append((field.column, lambda row, name=field.attname, native=native: (
+            writers.append((column, lambda row, name=field.attname, native=native: (
                 getattr(row, name) if native else getattr(row, name).hex)))
         else:
-            writers.append((field.column, lambda row, f=field: f.get_db_prep_save(
+            writers.append((column, lambda row, f=field: f.get_db_prep_save(
                 getattr(row, f.attname), connection)))
     return writers
 
@@ -520,9 +521,9 @@ def _claim_many(*, now: datetime, ids: Sequence[int] | None = None,
         rows = rows.order_by("pk").defer("html", "context")  # not needed to send
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
-        rows = list(rows[:limit] if ids is None else rows)
+        found = list(rows[:limit] if ids is None else rows)
         claimed, expired = [], []
-        for n in rows:
+        for n in found:
             verdict = _claimable(n, now, lease)
             if verdict is None:
                 expired.append(n.pk)
@@ -603,14 +604,14 @@ def _send_claimed(claimed: list[Notification]) -> None:
             else:
                 sent.append((n, result))
     _record_sent_many(sent)
-    for n, exc in failed:
-        if isinstance(exc, PermanentFailure):
-            _record_failure(n, f"permanent: {exc}", permanent=True)
-        elif isinstance(exc, TemporaryFailure):
-            _record_failure(n, str(exc) or "temporary failure", permanent=False)
+    for n, error in failed:
+        if isinstance(error, PermanentFailure):
+            _record_failure(n, f"permanent: {error}", permanent=True)
+        elif isinstance(error, TemporaryFailure):
+            _record_failure(n, str(error) or "temporary failure", permanent=False)
         else:
-            logger.error("notification %s: backend error %r", n.pk, exc)
-            _record_failure(n, f"backend error: {type(exc).__name__}", permanent=False)
+            logger.error("notification %s: backend error %r", n.pk, error)
+            _record_failure(n, f"backend error: {type(error).__name__}", permanent=False)
 
 
 def notifications_send_many(*, notification_ids: Sequence[int],

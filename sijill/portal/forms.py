@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import fields as dc_fields
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.functional import lazy
@@ -78,7 +78,7 @@ class PlaceForm(forms.Form):
 
     def __init__(self, *args: Any, communes: list[tuple[str, Any]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["commune"].choices = [("", "—"), *communes]
+        cast(forms.ChoiceField, self.fields["commune"]).choices = [("", "—"), *communes]
 
 
 class MemberRowForm(forms.Form):
@@ -92,6 +92,7 @@ class MemberRowForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if bool(data.get("idcs")) != bool(data.get("birth_date")):
             raise forms.ValidationError(_("Give both the IDCS and the birth date, or neither."))
         return data
@@ -139,7 +140,7 @@ class ChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         from sijill.cases.models import ChangeDeclaration
 
-        self.fields["kind"].choices = ChangeDeclaration.Kind.choices
+        cast(forms.ChoiceField, self.fields["kind"]).choices = ChangeDeclaration.Kind.choices
 
 
 class ReviewForm(forms.Form):
@@ -159,4 +160,4 @@ class ComplaintForm(forms.Form):
         super().__init__(*args, **kwargs)
         from sijill.cases.models import Complaint
 
-        self.fields["category"].choices = Complaint.Category.choices
+        cast(forms.ChoiceField, self.fields["category"]).choices = Complaint.Category.choices

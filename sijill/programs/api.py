@@ -41,12 +41,13 @@ class ConditionIn(Schema):
 
 
 class BenefitRule(Schema):
-    per_household: int = Field(0, ge=0, description="DH a month per eligible household")
-    per_child: int = Field(0, ge=0, description="DH a month per child")
-    child_age: int = Field(18, ge=1, le=30, description="A child is younger than this")
-    max_children: int | None = Field(None, ge=0, description="Children counted at most")
-    minimum: int = Field(0, ge=0, description="DH a month at least per household")
-    cap: int | None = Field(None, ge=0, description="DH a month at most per household")
+    # Defaults by keyword here: mypy reads a pydantic Field's default only as `default=`.
+    per_household: int = Field(default=0, ge=0, description="DH a month per eligible household")
+    per_child: int = Field(default=0, ge=0, description="DH a month per child")
+    child_age: int = Field(default=18, ge=1, le=30, description="A child is younger than this")
+    max_children: int | None = Field(default=None, ge=0, description="Children counted at most")
+    minimum: int = Field(default=0, ge=0, description="DH a month at least per household")
+    cap: int | None = Field(default=None, ge=0, description="DH a month at most per household")
 
 
 class ProgramFields(Schema):
@@ -255,7 +256,8 @@ class EligibilityOut(Schema):
     household: str | None = None
     index_passes_threshold: bool | None = None
     conditions: list[ConditionResultOut] = Field(default_factory=list)
-    score: float | None = Field(None, description="Only for programs whose purpose needs it.")
+    score: float | None = Field(default=None,
+                                description="Only for programs whose purpose needs it.")
     provisional: bool | None = None
     decided_at: datetime | None = None
 

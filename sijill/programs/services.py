@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy as _
@@ -201,11 +201,14 @@ def program_token_create(*, actor: Actor, code: str, name: str) -> tuple[Program
 # Eligibility reads
 
 
+EligibilityStatus = Literal["eligible", "not_eligible", "pending", "not_registered"]
+
+
 @dataclass(frozen=True)
 class EligibilityView:
     program: Program
     idcs: str
-    status: str  # eligible, not_eligible, pending, not_registered
+    status: EligibilityStatus
     household: str | None = None
     decision: EligibilityDecision | None = None
 
@@ -224,6 +227,7 @@ def eligibility_by_idcs(*, actor: Actor, code: str, idcs: str) -> EligibilityVie
     program = program_for(actor, code)
     household = _household_of(idcs)
     decision = None
+    status: EligibilityStatus
     if household is None:
         status = "not_registered"
     else:

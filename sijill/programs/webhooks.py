@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -88,7 +89,7 @@ def enqueue_changes(*, program_code: str, changes: Sequence[tuple[int, bool]]) -
                     payload={"event": "eligibility.changed", "event_id": event_id,
                              "program": program.code, "changes": items}))
         for d in created:
-            transaction.on_commit(lambda d=d: _schedule(d))
+            transaction.on_commit(partial(_schedule, d))
     return len(created)
 
 

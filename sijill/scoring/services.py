@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -527,7 +528,7 @@ def runs_recover_stale(*, actor: Actor = SYSTEM, now: datetime | None = None) ->
                 run.status = ScoringRun.Status.PENDING
                 run.save(update_fields=["status"])
                 task = rescore_task if run.kind == ScoringRun.Kind.RESCORE else impact_task
-                transaction.on_commit(lambda run=run, task=task: _enqueue(task, run))
+                transaction.on_commit(partial(_enqueue, task, run))
                 queued.append(run.pk)
                 action = "recover"
             audit_record(actor=actor, action=action, entity="scoring_run", entity_id=run.pk,
@@ -636,8 +637,10 @@ def score_rows(*, chunk: Chunk, formula: Formula, formula_id: int, computed_at: 
         if len(rows) == 0:
             continue
         cols = [index[v.key] for v in model.variables]
-        values = pl.from_numpy(result.values[np.ix_(rows, cols)])
-        contributions = pl.from_numpy(result.contributions[np.ix_(rows, cols)])
+        # numpy's ix_ stub wants every argument an array, or every one a list: a stub gap.
+        values = pl.from_numpy(result.values[np.ix_(rows, cols)])  # type: ignore[arg-type]
+        contributions = pl.from_numpy(
+            result.contributions[np.ix_(rows, cols)])  # type: ignore[arg-type]
         provisional_keys = [(v.key, index[v.key]) for v in model.variables if v.provisional]
         prov = [pl.when(pl.lit(result.values[rows, j] != 0)).then(pl.lit(f'"{key}"'))
                 for key, j in provisional_keys]

@@ -7,6 +7,8 @@ chunk of 20,000 households is generated without a Python loop over people.
 
 from __future__ import annotations
 
+from enum import Enum
+
 import numpy as np
 
 from sijill.declaration.vocab import (
@@ -26,7 +28,7 @@ from sijill.declaration.vocab import (
 )
 
 
-def values(enum: type) -> tuple[str, ...]:
+def values(enum: type[Enum]) -> tuple[str, ...]:
     """The string values of an enum in declaration order: integer codes index into this."""
     return tuple(str(m.value) for m in enum)
 

@@ -8,9 +8,12 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ConsoleMessage
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -32,9 +35,14 @@ def chromium_page(**context_options: Any) -> Iterator[Any]:
                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
         context = browser.new_context(**{"locale": "ar-MA", **context_options})
         page = context.new_page()
-        page.csp_violations = []
-        page.on("console", lambda m: "Content Security Policy" in m.text
-                and page.csp_violations.append(m.text))
+        recorded = cast(Any, page)  # csp_violations is ours, not an attribute Playwright declares
+        recorded.csp_violations = []
+
+        def record(message: ConsoleMessage) -> None:
+            if "Content Security Policy" in message.text:
+                recorded.csp_violations.append(message.text)
+
+        page.on("console", record)
         try:
             yield page
         finally:
