@@ -21,8 +21,12 @@ messages: install
 	@mkdir -p var
 	$(PY) manage.py compilemessages -v0 --ignore=.venv
 
-lint: install
+lint: install typecheck
 	$(VENV)/bin/ruff check .
+
+# mypy with django-stubs (config in pyproject.toml); incremental, so a re-run takes a second or two.
+typecheck: install
+	$(PY) -m mypy sijill
 
 test: install messages lint
 	$(PY) manage.py makemigrations --check --dry-run -v1
