@@ -50,8 +50,11 @@ def _pydantic_message(error: dict[str, Any]) -> str:
     if kind in _TYPE_ERRORS:
         return _("This value has the wrong type or format.")
     if kind == "enum" or kind == "literal_error":
+        # pydantic lists them in English ("'a', 'b' or 'c'"): a plain list in every language.
         return _("This value is not one of the allowed choices: %(expected)s.") % {
-            "expected": ctx.get("expected", "")}
+            "expected": str(ctx.get("expected", "")).replace("' or '", "', '")}
+    if kind == "too_short" and "min_length" in ctx:
+        return _("This list must have at least %(min)s item(s).") % {"min": ctx["min_length"]}
     if kind == "string_too_long":
         return _("This value is too long (at most %(max)s characters).") % {
             "max": ctx.get("max_length")}

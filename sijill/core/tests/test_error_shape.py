@@ -39,3 +39,29 @@ def test_a_staff_write_without_its_csrf_token_is_told_how_to_send_it(agent_a, la
     r = client.post("/api/v1/households", {}, content_type="application/json",
                     headers={"X-CSRFToken": "k" * 32})
     assert r.status_code == 422
+
+
+def test_a_value_outside_an_enumeration_lists_the_choices_without_an_english_or(as_agent_a):
+    from sijill.households.tests.factories import registration_payload
+    from sijill.testing.factories import person_create
+
+    body = registration_payload([(person_create(), "head")])
+    body["household"]["dwelling_type"] = "castle"
+    r = as_agent_a.post("households", body, lang="fr")
+    assert r.status_code == 422
+    [error] = [f for f in r.json()["error"]["fields"] if f["field"] == "household.dwelling_type"]
+    assert error["message"].startswith("Cette valeur ne fait pas partie des choix autorisés")
+    assert "'villa'" in error["message"] and " or " not in error["message"]
+
+
+def test_an_empty_member_list_says_at_least_one_is_needed(as_agent_a):
+    from sijill.households.tests.factories import registration_payload
+    from sijill.testing.factories import person_create
+
+    body = registration_payload([(person_create(), "head")])
+    body["members"] = []
+    r = as_agent_a.post("households", body, lang="fr")
+    assert r.status_code == 422
+    [error] = [f for f in r.json()["error"]["fields"] if f["field"] == "members"]
+    assert (error["code"], error["message"]) == (
+        "too_short", "Cette liste doit compter au moins 1 élément(s).")
