@@ -75,6 +75,10 @@ class EncryptedJSONField(models.TextField):
     """A JSON document stored encrypted (`seal_document`); the ORM opens it on load.
     The column key defaults to "<db_table>.<attribute>"; filtering on it is refused."""
 
+    # For django-stubs: the attribute holds any JSON value, not the text stored.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def __init__(self, *args: Any, column_key: str | None = None, **kwargs: Any):
         self.column_key = column_key
         super().__init__(*args, **kwargs)

@@ -85,7 +85,7 @@ def discrepancy_queue(*, actor: Actor, status: str = "open", severity: str | Non
 
     rank = Case(When(severity="high", then=Value(0)), When(severity="medium", then=Value(1)),
                 default=Value(2), output_field=IntegerField())
-    rows = list(qs.annotate(rank=rank).order_by("rank", "created_at", "id")
+    rows: list[Discrepancy] = list(qs.annotate(rank=rank).order_by("rank", "created_at", "id")
                 [offset:offset + max(1, min(limit, 500))])
     audit_record(actor=actor, action="read_discrepancies", entity="discrepancy",
                  entity_id=",".join(str(r.pk) for r in rows)[:200], purpose=purpose,

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -755,8 +756,7 @@ def verifications_start_pending(*, limit: int | None = None) -> int:
     size = max(1, int(conf.get("VERIFICATION_BATCH_SIZE")))
     for i in range(0, len(started), size):
         chunk = started[i:i + size]
-        transaction.on_commit(lambda chunk=chunk: verify_households_task.enqueue(
-            verification_ids=chunk))
+        transaction.on_commit(partial(verify_households_task.enqueue, verification_ids=chunk))
     return len(started)
 
 
