@@ -36,6 +36,34 @@ ACTIONS = {
     "decide": _("decided on an enrolment"),
     "merge": _("merged duplicate records"),
     "notify": _("sent you a notice"),
+    "track": _("looked up your registration's progress"),
+    "list_reviews": _("listed the reviews of your index"),
+    "read_notices": _("read the notices sent to you"),
+    "read_verification": _("read the check of your declaration with partner bodies"),
+    "verification_concluded": _("concluded the check of your declaration with partner bodies"),
+    "read_discrepancies": _("read differences between your declaration and partners' records"),
+    "decide_discrepancy": _("decided on a difference between your declaration and a partner's "
+                            "records"),
+    "list_eligible": _("listed the households eligible for a program"),
+    "export_eligible": _("exported the households eligible for a program"),
+    "absorb": _("merged a duplicate record into yours"),
+    "retire": _("retired a duplicate record of you"),
+    "mark_distinct": _("decided that two similar records are different people"),
+    "request": _("recorded a request for a review of your index"),
+    "assign": _("assigned your file to an officer"),
+    "add_evidence": _("added evidence to the review of your index"),
+    "file": _("recorded your complaint"),
+    "answer": _("answered your complaint"),
+    "escalate": _("escalated your complaint"),
+}
+
+#: Where one code means different things for different records.
+ENTITY_ACTIONS = {
+    ("list", "score_review"): _("listed your review request in the reviewers' queue"),
+    ("list", "complaint"): _("listed your complaint in the complaints queue"),
+    ("decide", "score_review"): _("decided on the review of your index"),
+    ("transition", "score_review"): _("moved the review of your index to its next step"),
+    ("transition", "complaint"): _("moved your complaint to its next step"),
 }
 
 
@@ -59,6 +87,7 @@ PURPOSES = {
     "probable duplicate check": _("checking for a duplicate record"),
     "duplicate review": _("checking for a duplicate record"),
     "enrolment at a citizen service centre": _("your enrolment at a citizen service centre"),
+    "system": _("the automatic processing of your file"),
     "household registration at a citizen service centre": _(
         "registering your household at a citizen service centre"),
 }
@@ -79,8 +108,10 @@ def purpose_label(purpose: str) -> str:
 
 
 @register.filter
-def action_label(code: str) -> str:
-    return str(ACTIONS.get(code, _("accessed your data (%(code)s)") % {"code": code}))
+def action_label(code: str, entity: str = "") -> str:
+    """What was done, in words; a code with no words yet is still shown (never hidden)."""
+    words = ENTITY_ACTIONS.get((code, entity)) or ACTIONS.get(code)
+    return str(words or _("accessed your data (%(code)s)") % {"code": code})
 
 
 @register.filter
