@@ -65,3 +65,59 @@ def local_name(obj: Any) -> str:
         return ""
     arabic = (get_language() or "ar").startswith("ar")
     return (getattr(obj, "name_ar", "") if arabic else getattr(obj, "name_fr", "")) or str(obj)
+
+
+# --- a declared field and its value, in words (discrepancies) --------------------------------
+
+
+def _enum_of(field: str) -> Any:
+    from sijill.declaration.api import _enum_fields
+    from sijill.declaration.model import HouseholdData, MemberData
+
+    return (_enum_fields(MemberData).get(field) or _enum_fields(HouseholdData).get(field))
+
+
+@register.filter
+def declared_field_label(field: str) -> str:
+    """A declaration's field by its label (the registry's models name every one)."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    from sijill.households.models import DeclarationVersion, MemberDeclaration
+
+    for model in (MemberDeclaration, DeclarationVersion):
+        try:
+            return str(model._meta.get_field(field).verbose_name).capitalize()
+        except FieldDoesNotExist:
+            continue
+    return field
+
+
+@register.filter
+def declared_value(value: Any, field: str) -> str:
+    """A declared or verified value in words: opened if kept encrypted, an enumeration's
+    label, yes or no; "—" when there is none."""
+    from sijill.declaration import vocab
+    from sijill.verification.sealed import unseal
+
+    value = unseal(field, value)
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    kind = _enum_of(field)
+    if kind is not None:
+        try:
+            return _(vocab.label(kind(value)))
+        except (ValueError, KeyError):
+            return str(value)
+    if isinstance(value, int | float):
+        return number_format(value)
+    return str(value)
+
+
+@register.filter
+def partner_label(code: str) -> str:
+    from sijill.verification.connectors import CONNECTORS
+
+    connector = CONNECTORS.get(code)
+    return str(connector.name) if connector is not None else code

@@ -48,7 +48,8 @@ def verifier(db: Any) -> Any:
 
 
 def discrepancy_create(household: Any, *, field: str = "cars", declared: Any = 0,
-                       verified: Any = 2, severity: str = "high") -> Any:
+                       verified: Any = 2, severity: str = "high",
+                       partner: str = "vehicles") -> Any:
     """An open discrepancy on the household's current declaration, as verification records it
     (a partner check answered with a value that differs from the declared one)."""
     from datetime import timedelta
@@ -63,12 +64,12 @@ def discrepancy_create(household: Any, *, field: str = "cars", declared: Any = 0
     verification = (Verification.objects.filter(declaration=declaration).first()
                     or Verification.objects.create(household=household, declaration=declaration,
                                                    deadline=timezone.now() + timedelta(days=3)))
-    check = PartnerCheck.objects.create(verification=verification, partner="vehicles")
+    check = PartnerCheck.objects.create(verification=verification, partner=partner)
     evidence = Evidence.objects.create(partner_check=check, household=household,
-                                       partner="vehicles", attempt=1, outcome="answer",
+                                       partner=partner, attempt=1, outcome="answer",
                                        answer={field: verified}, received_at=timezone.now())
     return Discrepancy.objects.create(verification=verification, household=household,
-                                      evidence=evidence, partner="vehicles", field=field,
+                                      evidence=evidence, partner=partner, field=field,
                                       declared=declared, verified=verified, severity=severity)
 
 

@@ -122,3 +122,21 @@ def test_a_households_page_leads_to_its_own_discrepancies_and_reviews(agent_a):
     assert theirs.pk != mine.pk
     reviews = client.get("/backoffice/reviews/", {"household": household.reference})
     assert reviews.status_code == 200 and reviews.context["rows"] == []
+
+
+def test_a_discrepancy_is_shown_in_words_and_its_encrypted_values_opened(agent_a):
+    from sijill.verification.sealed import seal
+
+    household = household_create()
+    sealed = discrepancy_create(household, field="health_coverage", partner="social_security",
+                                declared=seal("health_coverage", "amo_tadamon"),
+                                verified=seal("health_coverage", "amo_public"))
+    discrepancy_create(household, field="cars", declared=0, verified=2)
+    client = signed_in(agent_a)
+    client.cookies["django_language"] = "fr"
+    for url in ("/backoffice/discrepancies/", f"/backoffice/discrepancies/{sealed.pk}/"):
+        page = client.get(url).content.decode()
+        assert "Couverture médicale" in page and "AMO Tadamon" in page
+        assert "Sécurité sociale et assurance maladie (CNSS, CNOPS)" in page
+        assert sealed.declared not in page and "health_coverage" not in page
+        assert "social_security" not in page
