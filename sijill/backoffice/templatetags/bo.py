@@ -86,9 +86,10 @@ def declared_field_label(field: str) -> str:
 
     for model in (MemberDeclaration, DeclarationVersion):
         try:
-            return str(model._meta.get_field(field).verbose_name).capitalize()
+            found = model._meta.get_field(field)
         except FieldDoesNotExist:
             continue
+        return str(getattr(found, "verbose_name", field)).capitalize()
     return field
 
 
