@@ -45,6 +45,11 @@ from sijill.notifications.models import Kind, Notification
 logger = logging.getLogger(__name__)
 
 INDEX_NOTICE_REASONS = frozenset({"registration", "update", "review"})
+#: A new score of the household's own file after it was notified (a late partner answer or a
+#: decided discrepancy; a member's death): told when the index it shows has changed, so the
+#: notice, the portal and the review window agree. A formula rescore ("rescore") changes every
+#: household's index at once and sends no notice here (see the notifications README).
+CHANGE_NOTICE_REASONS = frozenset({"verification", "death"})
 
 
 def _logged(receiver_func: Any) -> Any:
@@ -67,11 +72,18 @@ def _index(value: float) -> str:
     return f"{value:.4f}"
 
 
+def _last_notified_index(household_id: int) -> str | None:
+    """The index (as written in the notice) of the household's last index notice."""
+    context = (Notification.objects.filter(household_id=household_id, kind=Kind.INDEX_NOTICE)
+               .order_by("-pk").values_list("context", flat=True).first())
+    return None if context is None else context.get("index")
+
+
 @receiver(household_scored, dispatch_uid="notifications.index_notice")
 @_logged
 def on_household_scored(sender: Any, household_id: int, score_id: int, reason: str,
                         **kwargs: Any) -> Notification | None:
-    if reason not in INDEX_NOTICE_REASONS:
+    if reason not in INDEX_NOTICE_REASONS | CHANGE_NOTICE_REASONS:
         return None
     from sijill.households.models import Household
     from sijill.notifications.services import notice_queue
@@ -83,6 +95,9 @@ def on_household_scored(sender: Any, household_id: int, score_id: int, reason: s
         score = Score.objects.filter(pk=score_id).only("value", "provisional").first()
         if household is None or score is None or household.status in (
                 Household.Status.CANCELLED, Household.Status.REJECTED):
+            return None
+        if reason in CHANGE_NOTICE_REASONS and _last_notified_index(household.pk) == _index(
+                score.value):
             return None
         review_until = timezone.localdate() + timedelta(
             days=settings.SIJILL.get("REVIEW_WINDOW_DAYS", 60))

@@ -40,13 +40,35 @@ def test_the_same_signal_sent_twice_sends_one_notice(django_capture_on_commit_ca
     assert Notification.objects.filter(kind="index_notice").count() == 1
 
 
-@pytest.mark.parametrize("reason", ["verification", "death", "rescore"])
-def test_other_rescoring_reasons_send_no_index_notice(reason,
-                                                      django_capture_on_commit_callbacks):
+def test_a_formula_rescore_sends_no_index_notice(django_capture_on_commit_callbacks):
     household, score = scored_household()
     with django_capture_on_commit_callbacks(execute=True):
-        _scored(household, score, reason)
+        _scored(household, score, "rescore")
     assert not Notification.objects.exists()
+
+
+@pytest.mark.parametrize("reason", ["verification", "death"])
+def test_a_new_score_of_the_households_own_file_is_told_when_its_index_changed(
+        reason, django_capture_on_commit_callbacks):
+    from sijill.scoring.models import Score
+
+    household, first = scored_household()
+    with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, first)
+    # The same index again (a late answer that changed nothing the index shows): no notice.
+    with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, first, reason)
+    assert Notification.objects.filter(kind="index_notice").count() == 1
+    # A different index: told, with a new review window.
+    changed = Score.objects.create(**{  # the next basis, as verification writes it
+        f.attname: getattr(first, f.attname) for f in Score._meta.concrete_fields
+        if f.name not in {"id", "value", "basis"}}, value=first.value + 0.25,
+        basis=first.basis + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, changed, reason)
+    notice = Notification.objects.filter(kind="index_notice").latest("pk")
+    assert (notice.context["reason"], notice.context["score_id"]) == (reason, changed.pk)
+    assert f"{changed.value:.4f}" in notice.body
 
 
 @pytest.mark.parametrize("reason", ["update", "review"])
