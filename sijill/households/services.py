@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from sijill.accounts.actors import SYSTEM, Actor
 from sijill.accounts.roles import Perm
@@ -258,9 +259,12 @@ def _conflict(people: Iterable[Person], members: Sequence[MemberRecord]) -> Conf
     idcs = sorted({p.idcs for p in people})
     index = {m.idcs: i for i, m in enumerate(members)}
     return Conflict(
-        _("The person with IDCS %(idcs)s already belongs to another household. A person "
-          "belongs to one household at a time: declare the move to bring them here.")
-        % {"idcs": ", ".join(idcs)},
+        ngettext_lazy(
+            "The person with IDCS %(idcs)s already belongs to another household. A person "
+            "belongs to one household at a time: declare the move to bring them here.",
+            "The persons with IDCS %(idcs)s already belong to other households. A person "
+            "belongs to one household at a time: declare their move to bring them here.",
+            len(idcs)) % {"idcs": ", ".join(idcs)},
         fields=[FieldError(f"members.{index.get(i, 0)}.idcs", "in_another_household",
                            _("IDCS %(idcs)s already belongs to another household.")
                            % {"idcs": i}) for i in idcs],

@@ -38,6 +38,22 @@ def test_a_person_already_in_a_household_cannot_be_registered_in_another(as_agen
     assert Household.objects.count() == 1
 
 
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", "The persons with IDCS"), ("fr", "Les personnes d'IDCS"),
+    ("ar", "الأشخاص أصحاب المعرفات")])
+def test_several_people_of_other_households_are_named_together_in_the_plural(
+        as_agent_a, person_factory, language, words):
+    head, lodger, cousin = person_factory(), person_factory(), person_factory()
+    household_create(members=[(lodger, "head"), (cousin, "other_relative")])
+    r = as_agent_a.post("households", registration_payload(
+        [(head, "head"), (lodger, "non_relative"), (cousin, "other_relative")]), lang=language)
+    assert r.status_code == 409
+    error = r.json()["error"]
+    assert error["message"].startswith(words)
+    assert error["idcs"] == sorted([lodger.idcs, cousin.idcs])
+    assert sorted(f["field"] for f in error["fields"]) == ["members.1.idcs", "members.2.idcs"]
+
+
 def test_a_declared_move_ends_the_old_membership_and_starts_a_new_one(as_agent_a,
                                                                       person_factory):
     parent, daughter, husband = person_factory(), person_factory(sex="F"), person_factory()
