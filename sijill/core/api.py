@@ -11,7 +11,7 @@ from typing import Any
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -24,10 +24,32 @@ class FieldErrorOut(Schema):
     message: str
 
 
+class ErrorPositionOut(Schema):
+    field: str
+    line: int
+    column: int
+
+
 class ErrorBody(Schema):
     code: str
     message: str
     fields: list[FieldErrorOut] | None = None
+    # Present only with the errors that carry them:
+    idcs: list[str] | None = Field(
+        default=None, description="409 conflict: the people it names (e.g. already members "
+                                  "of another household).")
+    opens_on: str | None = Field(
+        default=None, description="Registration not open yet in this commune: the date it "
+                                  "opens (ISO 8601), null when no date is set.")
+    closed_on: str | None = Field(
+        default=None, description="Review window closed: the date it closed (ISO 8601), null "
+                                  "when the index was never notified.")
+    review: str | None = Field(default=None,
+                               description="A review already open: its reference.")
+    reason: str | None = Field(default=None,
+                               description="Why, as a code (e.g. not_scored, not_eligible).")
+    positions: list[ErrorPositionOut] | None = Field(
+        default=None, description="Program condition errors: where in the expression.")
 
 
 class ErrorOut(Schema):
@@ -84,13 +106,47 @@ def _field_path(loc: list[Any] | tuple[Any, ...]) -> str:
     return ".".join(parts) or "__all__"
 
 
-api = NinjaAPI(
+#: The header an idempotent write takes (sijill.core.idempotency), as OpenAPI states it.
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "maxLength": 200},
+    "description": "Any unique string per intended write (a UUID): a retry with the same key "
+                   "applies nothing twice and gets the first answer again; the same key with "
+                   "another body is refused (409 idempotency_key_reused).",
+}
+
+
+class SijillAPI(NinjaAPI):
+    """The API, whose OpenAPI also states the Idempotency-Key header of idempotent writes."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        for bound in self._get_bound_routers():
+            for path_view in bound.path_operations.values():
+                for operation in path_view.operations:
+                    if getattr(operation.view_func, "idempotent", False):
+                        operation.openapi_extra = {"x-idempotent": True}
+        schema = super().get_openapi_schema(**kwargs)
+        for methods in schema.get("paths", {}).values():
+            for operation in methods.values():
+                if isinstance(operation, dict) and operation.get("x-idempotent"):
+                    parameters = operation.setdefault("parameters", [])
+                    if IDEMPOTENCY_PARAMETER not in parameters:
+                        parameters.append(IDEMPOTENCY_PARAMETER)
+        return schema
+
+
+api = SijillAPI(
     title="Sijill API",
     version="1",
     description=(
         "National population register and unified social registry. Errors share one shape: "
         "`{\"error\": {\"code\", \"message\", \"fields\": [{\"field\", \"code\", \"message\"}]}}`, "
-        "in the language asked with Accept-Language (ar, fr, en)."
+        "in the language asked with Accept-Language (ar, fr, en).\n\n"
+        "Sign-in: staff sign in on /backoffice/ and call the API with that session; a write "
+        "then sends the CSRF cookie's value in the X-CSRFToken header (403 csrf_failed "
+        "otherwise). Partner bodies, programs and DCI clients use their bearer token "
+        "(Authorization: Bearer ...). Writes marked x-idempotent take an Idempotency-Key "
+        "header."
     ),
     urls_namespace="api",
     openapi_url="/openapi.json",

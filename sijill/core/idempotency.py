@@ -123,6 +123,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             _store(actor_label, key, status, body)
         return result
 
+    wrapper.idempotent = True  # type: ignore[attr-defined]  # OpenAPI states the header
     # Resolve string annotations (`from __future__ import annotations`) against the view's own
     # module, so ninja sees the real schema types and not names it cannot resolve.
     wrapper.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]

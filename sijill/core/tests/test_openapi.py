@@ -77,3 +77,16 @@ def test_no_two_api_schemas_share_a_name():
         if cls.__module__.startswith("sijill.") and ".tests" not in cls.__module__:
             seen.setdefault(cls.__name__, []).append(cls.__module__)
     assert {name: mods for name, mods in seen.items() if len(mods) > 1} == {}
+
+
+def test_every_idempotent_write_documents_its_idempotency_key_header():
+    schema = _schema()
+    registration = schema["paths"]["/api/v1/households"]["post"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header"
+               for p in registration["parameters"])
+    stated = sum(1 for methods in schema["paths"].values() for op in methods.values()
+                 if any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", [])))
+    assert stated >= 25
+    # A read takes none.
+    assert not any(p.get("name") == "Idempotency-Key" for p in schema["paths"][
+        "/api/v1/households/{reference}"]["get"].get("parameters", []))
