@@ -18,3 +18,9 @@ def scored_household(**kwargs: Any) -> tuple[Household, Any]:
     assert score is not None
     household.refresh_from_db()
     return household, score
+
+
+def index_said(value: float, language: str) -> str:
+    """An index as a notice in `language` writes it: 4 decimals, the language's decimal mark."""
+    text = f"{value:.4f}"
+    return text if language == "en" else text.replace(".", ",")

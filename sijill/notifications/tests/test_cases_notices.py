@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from sijill.core.events import complaint_answered, review_decided
 from sijill.notifications.models import Notification
 from sijill.notifications.selectors import last_sms_to
-from sijill.notifications.tests.helpers import scored_household
+from sijill.notifications.tests.helpers import index_said, scored_household
 
 pytestmark = [
     pytest.mark.django_db,
@@ -41,7 +41,8 @@ def test_a_decided_review_is_told_to_the_requester_once_in_their_language(
         review_decided.send_robust(sender=None, review_id=review.pk)
     notice = Notification.objects.get(kind="review_outcome")
     assert notice.status == "sent"
-    assert household.reference in notice.body and f"{score.value:.4f}" in notice.body
+    assert household.reference in notice.body
+    assert index_said(score.value, notice.language) in notice.body
     assert last_sms_to(household.declarant.phone) == notice.body
     with translation.override("fr"):
         assert f"tranché : {review.get_decision_display()}" in notice.body

@@ -60,7 +60,7 @@ def test_an_arabic_letter_has_joined_right_to_left_arabic_text_in_embedded_arabi
     # The text layer holds the Arabic words in reading order, and the reference.
     layer = pdf.text(path)
     for words in ("السجل الاجتماعي الموحد", "المؤشر الاجتماعي والاقتصادي", "محمد العلوي",
-                  household.reference, "9.2741"):
+                  household.reference, "9,2741"):  # the Arabic locale's decimal comma
         assert words in layer
 
     # Arabic fonts are embedded, with a Unicode map.
@@ -86,7 +86,7 @@ def test_a_french_letter_is_in_french_with_its_accents(django_capture_on_commit_
     path = batch_path(letters_print())
     layer = " ".join(pdf.text(path).split())
     for words in ("Registre social unifié", "Indice socio-économique de votre ménage",
-                  "Fatima Benali", household.reference, "réexamen"):
+                  "Fatima Benali", household.reference, "réexamen", "9,2741"):
         assert words in layer
     assert 'dir="ltr"' in Notification.objects.get().html
     assert all(f["emb"] == "yes" for f in pdf.fonts(path))

@@ -7,7 +7,7 @@ import pytest
 from sijill.core.events import eligibility_changed, household_scored
 from sijill.notifications.models import Notification
 from sijill.notifications.selectors import last_sms_to
-from sijill.notifications.tests.helpers import scored_household
+from sijill.notifications.tests.helpers import index_said, scored_household
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,8 @@ def test_a_first_score_sends_the_index_notice_and_marks_the_household_notified(
     notice = Notification.objects.get(kind="index_notice")
     assert notice.status == "sent"
     assert notice.reference == household.reference
-    assert f"{score.value:.4f}" in notice.body and household.reference in notice.body
+    assert index_said(score.value, notice.language) in notice.body
+    assert household.reference in notice.body
     assert last_sms_to(household.declarant.phone) == notice.body
     household.refresh_from_db()
     assert household.status == "notified"
@@ -68,7 +69,7 @@ def test_a_new_score_of_the_households_own_file_is_told_when_its_index_changed(
         _scored(household, changed, reason)
     notice = Notification.objects.filter(kind="index_notice").latest("pk")
     assert (notice.context["reason"], notice.context["score_id"]) == (reason, changed.pk)
-    assert f"{changed.value:.4f}" in notice.body
+    assert index_said(changed.value, notice.language) in notice.body
 
 
 @pytest.mark.parametrize("reason", ["update", "review"])
@@ -128,7 +129,7 @@ def test_a_provisional_index_is_told_as_provisional_in_the_notice():
     context = {"index": "11.2034", "review_until": "01/02/2027", "reference": "MEN-00000001",
                "provisional": True}
     sms = render(kind="index_notice", channel="sms", language="fr", context=context)
-    assert "Cet indice est provisoire" in sms.body and "11.2034" in sms.body
+    assert "Cet indice est provisoire" in sms.body and "11,2034" in sms.body
     letter = render(kind="index_notice", channel="letter", language="ar", context=context)
     assert "هذا المؤشر مؤقت" in letter.html
 
