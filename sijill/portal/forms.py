@@ -53,10 +53,19 @@ def _field(model: Any, dc_field: Any) -> forms.Field:
 
 class IdcsForm(forms.Form):
     idcs = forms.CharField(
-        label=_("Your IDCS"), min_length=10, max_length=10,
+        label=_("Your IDCS"), max_length=20,
         help_text=_("The 10 digits of your digital civil and social identifier."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "username",
                                       "pattern": "[0-9]{10}", "dir": "ltr"}))
+
+    def clean_idcs(self) -> str:
+        """The register's own words for a malformed IDCS (spaces typed between digits kept
+        out), whatever its length."""
+        value = "".join(str(self.cleaned_data["idcs"]).split())
+        if len(value) != 10 or not value.isdigit() or value.startswith("0"):
+            raise forms.ValidationError(
+                _("An IDCS has exactly 10 digits and does not start with 0."))
+        return value
 
 
 class CodeForm(forms.Form):

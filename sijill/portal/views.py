@@ -93,7 +93,9 @@ def signin_start(request: HttpRequest) -> HttpResponse:
     form = IdcsForm(request.POST or None)
     errors: list[str] = []
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        status = 422
+    elif request.method == "POST":
         idcs = form.cleaned_data["idcs"]
         try:
             signin.signin_code_send(idcs=idcs, client=client_address(request))

@@ -114,3 +114,12 @@ def test_the_portal_session_is_the_api_citizen(client, sent_codes):
     sign_in(client, person.idcs, sent_codes)
     response = client.get(f"/api/v1/persons/{person.idcs}")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("typed", ["12345", "0123456789", "12345678901", "12a4567890"])
+def test_a_malformed_idcs_is_told_in_the_registers_words_with_a_422(client, sent_codes, typed):
+    client.cookies["django_language"] = "fr"
+    response = client.post("/sign-in/", {"idcs": typed})
+    assert response.status_code == 422
+    assert "Un IDCS compte exactement 10 chiffres" in response.content.decode()
+    assert not sent_codes
