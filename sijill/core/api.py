@@ -120,6 +120,8 @@ class SijillAPI(NinjaAPI):
     """The API, whose OpenAPI also states the Idempotency-Key header of idempotent writes."""
 
     def get_openapi_schema(self, **kwargs: Any) -> Any:
+        if kwargs.get("path_prefix") is None:  # resolves the URLs: every router is added
+            kwargs["path_prefix"] = self.get_root_path(kwargs.get("path_params") or {})
         for bound in self._get_bound_routers():
             for path_view in bound.path_operations.values():
                 for operation in path_view.operations:

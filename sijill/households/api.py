@@ -21,7 +21,7 @@ from sijill.core.idempotency import idempotent
 from sijill.declaration import vocab
 from sijill.declaration.model import MEMBER_FIELDS, Declaration
 from sijill.declaration.model import MemberData as MemberRecord
-from sijill.households import services
+from sijill.households import selectors, services
 from sijill.households.models import RANGES, DeclarationVersion, Household, Membership
 
 router = Router(tags=["households"], auth=AUTH)
@@ -277,6 +277,33 @@ def add_member(request: HttpRequest, reference: str, payload: MemberAddIn):  # t
 def remove_member(request: HttpRequest, reference: str, idcs: str):  # type: ignore[no-untyped-def]
     services.household_member_remove(actor=request.auth, reference=reference, idcs=idcs)  # type: ignore[attr-defined]
     return _written(reference)
+
+
+class DeclarationVersionOut(Schema):
+    version: int
+    reason: str
+    created_at: datetime
+    created_by: str
+    declarant_idcs: str
+
+
+@router.get("/households/{reference}/declarations",
+            response={200: list[DeclarationVersionOut], **ERRORS},
+            summary="Every declaration version of the household, newest first")
+def declarations(request: HttpRequest, reference: str):  # type: ignore[no-untyped-def]
+    rows = selectors.household_declarations(actor=request.auth, reference=reference)  # type: ignore[attr-defined]
+    return [DeclarationVersionOut(version=v.version, reason=v.reason, created_at=v.created_at,
+                                  created_by=v.created_by, declarant_idcs=v.declarant.idcs)
+            for v in rows]
+
+
+@router.get("/households/{reference}/declarations/{version}",
+            response={200: DeclarationOut, **ERRORS},
+            summary="One declaration version as it was submitted (older ones included)")
+def declaration(request: HttpRequest, reference: str, version: int):  # type: ignore[no-untyped-def]
+    found = selectors.household_declaration(actor=request.auth, reference=reference,  # type: ignore[attr-defined]
+                                            version=version)
+    return _declaration_out(found)
 
 
 @router.get("/households/{reference}/memberships", response={200: list[MemberOut], **ERRORS},

@@ -6,8 +6,11 @@ import time
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from sijill.accounts.actors import Actor
+from sijill.accounts.roles import Perm
+from sijill.audit.services import audit_record
 from sijill.geography.models import Commune
-from sijill.households.models import Household, Membership
+from sijill.households.models import DeclarationVersion, Household, Membership
 
 #: How long a process keeps a commune (reference data, rewritten only by a reload of the
 #: geography) without asking the database again.
@@ -41,3 +44,43 @@ def households_verifiable() -> QuerySet[Household]:
             .filter(Exists(Membership.objects.filter(household=OuterRef("pk"),
                                                      person=OuterRef("declarant_id"),
                                                      end_date__isnull=True))))
+
+
+def _household_for(actor: Actor, reference: str) -> Household:
+    """The household `actor` may read (404 otherwise, even when it exists elsewhere)."""
+    from sijill.households import services
+
+    actor.require(Perm.HOUSEHOLD_READ)
+    household = (Household.objects.select_related("commune__province", "declarant")
+                 .filter(reference=reference).first())
+    if household is None or not services._visible(actor, household):
+        raise services._not_found()
+    return household
+
+
+def household_declarations(*, actor: Actor, reference: str, purpose: str = "",
+                           ) -> list[DeclarationVersion]:
+    """Every declaration version of a household, newest first (what each one says:
+    `household_declaration`); the read is audited."""
+    household = _household_for(actor, reference)
+    audit_record(actor=actor, action="read_declarations", entity="household",
+                 entity_id=reference, subject=household.declarant.idcs, purpose=purpose)
+    return list(household.versions.select_related("declarant").order_by("-version"))
+
+
+def household_declaration(*, actor: Actor, reference: str, version: int, purpose: str = "",
+                          ) -> DeclarationVersion:
+    """One declaration version as it was submitted, older ones included (nothing is ever
+    overwritten: a change is a new version); the read is audited."""
+    from sijill.households import services
+
+    household = _household_for(actor, reference)
+    found = (household.versions.select_related("declarant").filter(version=version).first())
+    if found is None:
+        raise services._not_found()
+    audit_record(actor=actor, action="read_declaration", entity="household",
+                 entity_id=reference, subject=household.declarant.idcs, purpose=purpose,
+                 detail={"version": version,
+                         "members": sorted(m.idcs for m in services.declaration_of(found)
+                                           .members)})
+    return found

@@ -65,6 +65,8 @@ RULES: dict[tuple[str, str], dict[str, str]] = {
     ("DELETE", "/api/v1/households/{reference}/members/{idcs}"): only(*HOUSEHOLD_WRITERS),
     ("GET", "/api/v1/households/{reference}/memberships"): only(*HOUSEHOLD_READERS),
     ("GET", "/api/v1/households/{reference}/history"): only(*HOUSEHOLD_READERS),
+    ("GET", "/api/v1/households/{reference}/declarations"): only(*HOUSEHOLD_READERS),
+    ("GET", "/api/v1/households/{reference}/declarations/{version}"): only(*HOUSEHOLD_READERS),
     # Processing steps (to "verifying" in the test) are the verifier's; cancelling is the
     # declarant's or an agent's (HOUSEHOLD_REGISTER), tested in the households app.
     ("POST", "/api/v1/households/{reference}/transitions"): only("verifier", "admin"),

@@ -12,6 +12,8 @@ register = template.Library()
 ACTIONS = {
     "read": _("read your household's file"),
     "read_history": _("read your registration's history"),
+    "read_declarations": _("listed your household's declarations"),
+    "read_declaration": _("read one of your household's declarations"),
     "read_members": _("read your household's members"),
     "read_score": _("read your index"),
     "read_explanation": _("read your index's explanation"),

@@ -99,6 +99,8 @@ def _path_params(world: World, method: str, path: str) -> dict[str, str]:
     if "{idcs}" in path:
         params["idcs"] = (world.member.idcs if path.endswith("/members/{idcs}")
                           else world.subject.idcs)
+    if "{version}" in path:
+        params["version"] = "1"
     return params
 
 
