@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from sijill.core.api import api
 from sijill.core.views import health, not_found
@@ -26,8 +27,10 @@ urlpatterns = [
     # The DCI Social Registry API (its own envelope and errors, outside the NinjaAPI).
     path("api/dci/", include("sijill.dci.urls")),
     path("api/", api.urls),
-    # Any other API path: the API's 404 in its error shape, even with DEBUG on.
-    re_path(r"^api/", not_found),
+    # Any other API path, whatever the method: the API's 404 in its error shape, even with
+    # DEBUG on (exempt from CSRF: there is nothing to protect, and a write to a wrong path must
+    # not get Django's HTML CSRF page instead).
+    re_path(r"^api/", csrf_exempt(not_found)),
     path("healthz", health),
     # The language switcher (Django's set_language view, a POST form that works without
     # JavaScript); the language lives in a cookie, URLs carry no language prefix.

@@ -55,10 +55,15 @@ def test_the_front_door_is_the_citizen_portal(client):
 def test_an_unknown_api_path_answers_in_the_error_shape(client, settings, debug):
     """Also with DEBUG on (the demo), where Django would answer with its HTML debug page."""
     settings.DEBUG = debug
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
     for path in ("/api/v1/nothing-here", "/api/v1/households/MEN-0/nothing"):
-        response = client.get(path, headers={"Accept-Language": "fr"})
-        assert response.status_code == 404
-        assert response.json() == {"error": {"code": "not_found", "message": "Introuvable."}}
+        for method in (client.get, client.post, client.delete):
+            response = method(path, headers={"Accept-Language": "fr"})
+            assert response.status_code == 404
+            assert response.json() == {
+                "error": {"code": "not_found", "message": "Introuvable."}}
 
 
 def test_no_two_api_schemas_share_a_name():
