@@ -492,7 +492,8 @@ def _insert(frame: pl.DataFrame, person_ids: pl.DataFrame, *, actor: Actor, day:
         "declarant_id", "head_id", pl.lit(Household.Status.SUBMITTED).alias("status"),
         "notice_language", pl.lit(1).alias("current_version"),
         pl.lit(None, dtype=pl.Int64).alias("centre_id"), pl.lit(actor.label).alias("created_by"),
-        when.alias("created_at"), when.alias("updated_at")))
+        when.alias("created_at"), when.alias("updated_at"),
+        when.alias("verification_requested_at")))  # announced after the commit
     write_frame(RegistrationEvent, lifecycle_event_frame(households["id"],
                                                          actor_label=actor.label, at=now,
                                                          note=note))

@@ -75,6 +75,12 @@ class Household(models.Model):
     created_by = models.CharField(max_length=60)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    verification_requested_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When its current version was sent to verification (a background task "
+                  "starts it); cleared once started. The sweeper starts those still waiting "
+                  "long after (a lost task). Empty for households loaded without being sent "
+                  "(synthetic populations: `manage.py verification_start`).")
 
     class Meta:
         constraints = [
@@ -83,7 +89,13 @@ class Household(models.Model):
             models.CheckConstraint(condition=Q(milieu__in=c.Milieu.values),
                                    name="household_milieu_known"),
         ]
-        indexes = [models.Index(fields=["commune", "status"], name="household_commune_status")]
+        indexes = [
+            models.Index(fields=["commune", "status"], name="household_commune_status"),
+            # Small: only the households whose verification start is awaited.
+            models.Index(fields=["verification_requested_at"],
+                         condition=Q(verification_requested_at__isnull=False),
+                         name="household_verification_asked"),
+        ]
 
     def __str__(self) -> str:
         return self.reference

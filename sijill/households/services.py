@@ -548,7 +548,14 @@ def _after_commit_changed(household: Household, *, reason: str) -> None:
         sender=Household, household_id=pk, reference=ref, version=version, reason=reason))
 
 
-def _after_commit_submitted(household: Household) -> None:
+def _after_commit_submitted(household: Household, *, recorded: bool = False) -> None:
+    """The current version goes to verification once this commits: the request is recorded
+    with the household (`verification_requested_at`, already set when `recorded`), so the
+    sweeper finds it if its start task is lost."""
+    if not recorded:
+        household.verification_requested_at = timezone.now()
+        Household.objects.filter(pk=household.pk).update(
+            verification_requested_at=household.verification_requested_at)
     pk, ref, version = household.pk, household.reference, household.current_version
     transaction.on_commit(lambda: household_submitted.send(
         sender=Household, household_id=pk, reference=ref, version=version))
@@ -621,7 +628,8 @@ def _register(*, actor: Actor, data: RegistrationInput, submit: bool, commune: C
                               head=_head_of(data.declaration, persons), current_version=1,
                               notice_language=data.notice_language, created_by=actor.label,
                               centre_id=actor.centre_id,
-                              status=S.SUBMITTED if submit else S.DRAFT)
+                              status=S.SUBMITTED if submit else S.DRAFT,
+                              verification_requested_at=timezone.now() if submit else None)
         insert_rows([household])
         insert_rows(lifecycle_events(household_ids=[household.pk], actor_label=actor.label,
                                      submitted=submit))
@@ -631,7 +639,7 @@ def _register(*, actor: Actor, data: RegistrationInput, submit: bool, commune: C
         members = _sync_memberships(household=household, declaration=data.declaration,
                                     persons=persons, day=day, new=True)
         if submit:
-            _after_commit_submitted(household)
+            _after_commit_submitted(household, recorded=True)
         _audit(actor, "register", household, members=sorted(persons), submitted=submit,
                version=household.current_version)
         _after_commit_changed(household, reason="registration")

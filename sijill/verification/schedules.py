@@ -11,7 +11,8 @@ from sijill.core.schedule import periodic
 def sweep() -> str:
     """Queue the verification passes that are due: partner attempts whose backoff ended (on a
     backend without deferred tasks), deadlines passed, and the work of a task lost with a
-    killed worker (a first attempt never made after a minute)."""
+    killed worker (a verification never started or a first attempt never made, late by the
+    sweeper's grace: `verification_sweep`)."""
     from sijill.verification.services import verification_sweep
 
     return f"{verification_sweep()} verifications queued"

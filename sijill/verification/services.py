@@ -1,9 +1,12 @@
 """Verification services: the only writers of verifications, checks, evidence, discrepancies.
 
 Flow (see README.md):
-    household_submitted → `verification_start` (one Verification per declaration version, one
-    PartnerCheck per partner, on commit: the verify task, and the deadline task at the deadline)
-    → `verification_process` (the task: submitted → verifying; every due partner called in
+    household_submitted → `verification_start_task` queued (the household records the request,
+    `verification_requested_at`) → `verification_begin`: `verification_start` (the current
+    version only, while the household can be verified; one Verification per declaration
+    version, one PartnerCheck per partner, the deadline task at the deadline), then at once
+    → `verification_process` (later passes: the verify task; submitted → verifying; every due
+    partner called in
     parallel, each attempt recorded as Evidence; failed attempts retried with backoff by
     scheduling the next run, since the task libraries do not retry)
     → `verification_advance`: when every partner answered (or gave up) or the deadline passed,
@@ -116,30 +119,47 @@ def _schedule_deadline(verification_id: int, at: datetime) -> None:
 def verification_start(*, household_id: int, version: int,
                        queue: bool = True) -> Verification | None:
     """A submitted declaration version is to be verified (idempotent: one verification per
-    version). The work runs in the background once this commits (`queue=False`: the caller
-    queues the first pass, e.g. in a batch task; the deadline task is queued all the same)."""
-    declaration = (DeclarationVersion.objects.select_related("household")
-                   .filter(household_id=household_id, version=version).first())
-    if declaration is None:
-        return None
+    version). Only the household's current version, and only while the household can be
+    verified (`households_verifiable`: not one waiting for an updated declaration); a start
+    arriving late for an older version does nothing. The household is locked, so a start and a
+    new submission of the same household follow each other. The work runs in the background
+    once this commits (`queue=False`: the caller queues the first pass, e.g. in a batch task;
+    the deadline task is queued all the same)."""
     with transaction.atomic():
+        household = Household.objects.select_for_update().filter(pk=household_id).first()
+        if household is None or household.current_version != version:
+            return None
+        if not households_verifiable().filter(pk=household_id).exists():
+            _start_answered(household_id)  # waits for an update, which asks again
+            return None
+        declaration = DeclarationVersion.objects.filter(household_id=household_id,
+                                                        version=version).first()
+        if declaration is None:
+            return None
         verification, created = Verification.objects.get_or_create(
             declaration=declaration,
             defaults={"household_id": household_id,
                       "deadline": timezone.now() + conf.deadline()})
+        _start_answered(household_id)
         if created:
             PartnerCheck.objects.bulk_create(
                 [PartnerCheck(verification=verification, partner=c.code) for c in partners()],
                 ignore_conflicts=True)
-            # Older verifications of this household are superseded by this version.
+            # Verifications of the household's older versions are superseded by this one.
             Verification.objects.filter(household_id=household_id,
-                                        status=Verification.Status.RUNNING).exclude(
-                pk=verification.pk).update(status=Verification.Status.SUPERSEDED)
+                                        status=Verification.Status.RUNNING,
+                                        declaration__version__lt=version).update(
+                status=Verification.Status.SUPERSEDED)
             pk, deadline = verification.pk, verification.deadline
             if queue:
                 transaction.on_commit(lambda: _schedule_process(pk))
             transaction.on_commit(lambda: _schedule_deadline(pk, deadline))
     return verification
+
+
+def _start_answered(household_id: int) -> None:
+    Household.objects.filter(pk=household_id, verification_requested_at__isnull=False).update(
+        verification_requested_at=None)
 
 
 def verification_begin(*, household_id: int, version: int) -> str:
@@ -580,8 +600,9 @@ def verification_sweep(*, now: datetime | None = None, inline: bool = False,
     touched.update(
         Verification.objects.filter(status=Verification.Status.RUNNING, started_at__lte=late)
         .exclude(checks__status=PartnerCheck.Status.PENDING).values_list("pk", flat=True))
-    # Submitted but never started: the start task was lost (a killed worker, a failed enqueue).
-    touched.update(_start_unstarted(updated_before=late))
+    # Sent to verification but never started: the start task was lost (a killed worker, a
+    # failed enqueue).
+    touched.update(_start_unstarted(asked_before=late, limit=RESCUE_LIMIT))
     late_ids = sorted(touched)
     if inline:
         for pk in late_ids:
@@ -728,15 +749,25 @@ def discrepancy_decide(*, actor: Actor, pk: int | None, decision: str | None,
     return found
 
 
+#: At most this many lost starts are picked up by one sweep (the next sweep takes the rest).
+RESCUE_LIMIT = 1000
+
+
 def _start_unstarted(*, limit: int | None = None,
-                     updated_before: datetime | None = None) -> list[int]:
-    """Start (without queueing their first pass) the verification of every verifiable
-    household whose current version has none (`households_verifiable`), those last changed
-    before `updated_before` when given; return the verifications started."""
-    qs = (households_verifiable()
-          .exclude(verifications__declaration__version=F("current_version")))
-    if updated_before is not None:
-        qs = qs.filter(updated_at__lte=updated_before)
+                     asked_before: datetime | None = None) -> list[int]:
+    """Start (without queueing their first pass) verifications that were not started; return
+    the verifications started (a household that cannot be verified as it stands is skipped).
+
+    With `asked_before` (the sweeper): the households sent to verification before then whose
+    start task never ran (`verification_requested_at`, cleared by `verification_start`; its
+    partial index keeps this cheap). Without (`manage.py verification_start`): every
+    verifiable household whose current version has no verification, those never sent
+    included (households loaded in bulk without being announced)."""
+    if asked_before is not None:
+        qs = Household.objects.filter(verification_requested_at__lte=asked_before)
+    else:
+        qs = (households_verifiable()
+              .exclude(verifications__declaration__version=F("current_version")))
     rows = qs.order_by("pk").values_list("pk", "current_version")
     started: list[int] = []
     for pk, version in (rows[:limit] if limit else rows):

@@ -96,3 +96,50 @@ def test_the_sweeper_leaves_a_household_waiting_for_an_adult_declarant(
     assert services.verification_sweep(now=timezone.now() + timedelta(minutes=11),
                                        inline=True) == 0
     assert not Verification.objects.filter(household=household).exists()
+
+
+def test_a_start_arriving_late_for_an_older_version_leaves_the_current_one_alone(
+        simulator, records, django_capture_on_commit_callbacks):
+    from sijill.declaration.model import Declaration
+    from sijill.households.services import declaration_of, household_declaration_update
+
+    household, head, _ = _family()
+    truthful(records, head)
+    data = declaration_of(household.versions.get(version=1)).to_dict()
+    data["household"]["rooms"] = 5
+    household_declaration_update(actor=SYSTEM, reference=household.reference,
+                                 declaration=Declaration.from_dict(data))
+    # Version 2's start runs first, version 1's (queued earlier) after it.
+    assert services.verification_begin(household_id=household.pk, version=2) == "concluded"
+    assert services.verification_begin(household_id=household.pk, version=1) == "gone"
+    [verification] = Verification.objects.filter(household=household)
+    assert verification.declaration.version == 2 and verification.status == "concluded"
+
+
+def test_the_sweeper_leaves_households_never_sent_to_verification_to_the_operator(simulator):
+    from sijill.households.models import Household
+
+    household, _head, _ = _family()
+    # As the synthetic loader writes them: submitted, never announced.
+    Household.objects.filter(pk=household.pk).update(verification_requested_at=None)
+    later = timezone.now() + timedelta(minutes=11)
+    assert services.verification_sweep(now=later, inline=True) == 0
+    assert not Verification.objects.exists()
+    assert services.verifications_start_pending() == 1  # `manage.py verification_start`
+
+
+def test_a_start_for_a_household_waiting_for_an_update_does_nothing_and_is_answered(
+        simulator, django_capture_on_commit_callbacks):
+    from sijill.households.models import Household
+
+    adult = settings.SIJILL["ADULT_AGE"]
+    head, small = child_create(birth_date=_aged(adult - 1)), child_create(birth_date=_aged(12))
+    sister = person_create(birth_date=_aged(25), sex="F")
+    household = household_of([(head, "head"), (sister, "sibling"), (small, "sibling")],
+                              declarant=sister)
+    with django_capture_on_commit_callbacks(execute=True):
+        person_record_death(actor=SYSTEM, idcs=sister.idcs, death_date=timezone.localdate())
+    assert services.verification_begin(household_id=household.pk, version=2) == "gone"
+    household.refresh_from_db()
+    assert household.verification_requested_at is None  # the update will ask again
+    assert not Verification.objects.exists()

@@ -1,5 +1,7 @@
-"""`manage.py verification_start [--limit N]`: start verifying households loaded in bulk (the
-bulk loader sends no signal; they sit in "submitted")."""
+"""`manage.py verification_start [--limit N]`: start verifying households that were never sent
+to verification (the synthetic loader sends no signal: they sit in "submitted", and the sweeper
+leaves them to this command), and any other verifiable household whose current version has no
+verification."""
 
 from __future__ import annotations
 
