@@ -130,7 +130,6 @@ def test_the_sweeper_leaves_households_never_sent_to_verification_to_the_operato
 
 def test_a_start_for_a_household_waiting_for_an_update_does_nothing_and_is_answered(
         simulator, django_capture_on_commit_callbacks):
-    from sijill.households.models import Household
 
     adult = settings.SIJILL["ADULT_AGE"]
     head, small = child_create(birth_date=_aged(adult - 1)), child_create(birth_date=_aged(12))
