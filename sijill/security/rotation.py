@@ -197,11 +197,14 @@ def reseal_kept_codes(connection: Any, *, batch: int = 20_000) -> dict[str, int]
         rows_of = qs.using(connection.alias).order_by("pk")
         after, total = 0, 0
         while True:
-            rows = list(rows_of.filter(pk__gt=after).values_list("pk", *columns)[:batch])
-            if not rows:
-                break
             with transaction.atomic(using=connection.alias):
                 rekeying(connection)
+                # Read and rewrite under the rows' lock: a verification concluding meanwhile
+                # (which rewrites its values) waits, and is not overwritten with what was read.
+                rows = list(rows_of.filter(pk__gt=after).select_for_update()
+                            .values_list("pk", *columns)[:batch])
+                if not rows:
+                    break
                 for row in rows:
                     if is_stale(row):
                         model.objects.using(connection.alias).filter(pk=row[0]).update(
