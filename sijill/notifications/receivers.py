@@ -96,9 +96,13 @@ def on_household_scored(sender: Any, household_id: int, score_id: int, reason: s
         if household is None or score is None or household.status in (
                 Household.Status.CANCELLED, Household.Status.REJECTED):
             return None
-        if reason in CHANGE_NOTICE_REASONS and _last_notified_index(household.pk) == _index(
-                score.value):
-            return None
+        if reason in CHANGE_NOTICE_REASONS:
+            # One change notice at a time per household (two rescores finishing together
+            # compare with the notice the other just queued), and never an outdated index.
+            Household.objects.select_for_update().filter(pk=household_id).first()
+            if (Score.objects.filter(household_id=household_id, pk__gt=score_id).exists()
+                    or _last_notified_index(household.pk) == _index(score.value)):
+                return None
         review_until = timezone.localdate() + timedelta(
             days=settings.SIJILL.get("REVIEW_WINDOW_DAYS", 60))
         return notice_queue(

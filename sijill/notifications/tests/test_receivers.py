@@ -144,3 +144,21 @@ def test_a_final_index_carries_no_provisional_warning(django_capture_on_commit_c
     # The warning in the notice's own language is absent (its words are tested above).
     warning = {"ar": "مؤقت", "fr": "provisoire", "en": "provisional"}[notice.language]
     assert warning not in notice.body and notice.body
+
+
+def test_a_change_notice_for_a_score_already_replaced_is_not_sent(
+        django_capture_on_commit_callbacks):
+    from sijill.scoring.models import Score
+
+    household, first = scored_household()
+    with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, first)
+    fields = {f.attname: getattr(first, f.attname) for f in Score._meta.concrete_fields
+              if f.name not in {"id", "value", "basis"}}
+    older = Score.objects.create(**fields, value=first.value + 0.25, basis=first.basis + 1)
+    newer = Score.objects.create(**fields, value=first.value + 0.5, basis=first.basis + 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        _scored(household, newer, "verification")
+        _scored(household, older, "verification")  # its signal arrives late
+    notices = Notification.objects.filter(kind="index_notice").order_by("pk")
+    assert [n.context["score_id"] for n in notices] == [first.pk, newer.pk]
