@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from sijill.security.documents import EncryptedJSONField
+
 
 class IdempotencyRecord(models.Model):
     """The first answer to a request sent with an Idempotency-Key, replayed on retries."""
@@ -10,7 +12,9 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    # Encrypted at rest (sijill.security.documents): an answer replayed may be a whole
+    # household, members' health coverage and disability included.
+    response_body = EncryptedJSONField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -92,7 +92,28 @@ def _update_table(connection: Any, table: str, columns: tuple[str, ...], ids: li
 
 #: Tables with whole documents sealed by `sijill.security.documents` (column key
 #: "<table>.<column>").
-DOCUMENTS = {"verification_evidence": ("question", "answer")}
+DOCUMENTS = {"verification_evidence": ("question", "answer"),
+             "core_idempotencyrecord": ("response_body",)}
+
+
+def unseal_documents(connection: Any, *, table: str, columns: tuple[str, ...]) -> int:
+    """Every sealed document of `table` back to clear JSON text (a migration reversed, before
+    its columns become JSON again). Returns the rows rewritten."""
+    import json
+
+    from sijill.security.documents import is_sealed_document, open_document
+
+    done = 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {', '.join(columns)} FROM {table}")  # noqa: S608
+        for pk, *values in cursor.fetchall():
+            clear = [json.dumps(open_document(f"{table}.{c}", v)) if is_sealed_document(v)
+                     else v for c, v in zip(columns, values, strict=True)]
+            sets = ", ".join(f"{c} = %s" for c in columns)
+            cursor.execute(f"UPDATE {table} SET {sets} WHERE id = %s",  # noqa: S608
+                           [*clear, pk])
+            done += 1
+    return done
 
 
 def reseal_documents(connection: Any, *, table: str, columns: tuple[str, ...],

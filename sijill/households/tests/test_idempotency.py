@@ -30,6 +30,21 @@ def test_a_retried_registration_with_the_same_key_creates_one_household(as_agent
     assert Household.objects.count() == 1
 
 
+def test_the_answer_kept_for_replays_is_encrypted_at_rest(as_agent_a, person_factory):
+    head = person_factory()
+    key = {"Idempotency-Key": "reg-sealed"}
+    first = as_agent_a.post("households", registration_payload([(head, "head")]), headers=key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT response_body FROM core_idempotencyrecord")
+        [(stored,)] = cursor.fetchall()
+    assert head.idcs not in stored and "health_coverage" not in stored
+    assert first.json()["reference"] not in stored
+    assert IdempotencyRecord.objects.get().response_body["reference"] == first.json()[
+        "reference"]
+    assert as_agent_a.post("households", registration_payload([(head, "head")]),
+                           headers=key).json() == first.json()
+
+
 def test_the_same_key_for_another_body_is_refused(as_agent_a, person_factory):
     key = {"Idempotency-Key": "reg-0002"}
     as_agent_a.post("households", registration_payload([(person_factory(), "head")]),

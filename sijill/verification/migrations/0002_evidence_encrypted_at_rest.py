@@ -16,20 +16,10 @@ def seal_clear_rows(apps, schema_editor):  # type: ignore[no-untyped-def]
 def open_sealed_rows(apps, schema_editor):  # type: ignore[no-untyped-def]
     """Reversed: every document back to clear JSON text, so the columns can become JSON
     again (the sealed text is not JSON)."""
-    import json
+    from sijill.security.rotation import unseal_documents
 
-    from sijill.security.documents import is_sealed_document, open_document
-
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id, question, answer FROM verification_evidence")
-        rows = cursor.fetchall()
-        for pk, *values in rows:
-            clear = [json.dumps(open_document(f"verification_evidence.{c}", v))
-                     if is_sealed_document(v) else v for c, v in zip(("question", "answer"),
-                                                                      values, strict=True)]
-            cursor.execute("UPDATE verification_evidence SET question = %s, answer = %s "
-                           "WHERE id = %s", [*clear, pk])
+    unseal_documents(schema_editor.connection, table="verification_evidence",
+                     columns=("question", "answer"))
 
 
 class Migration(migrations.Migration):
