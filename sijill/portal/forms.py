@@ -61,8 +61,10 @@ class IdcsForm(forms.Form):
     def clean_idcs(self) -> str:
         """The register's own words for a malformed IDCS (spaces typed between digits kept
         out), whatever its length."""
+        from sijill.population import idcs as idcs_mod
+
         value = "".join(str(self.cleaned_data["idcs"]).split())
-        if len(value) != 10 or not value.isdigit() or value.startswith("0"):
+        if idcs_mod.problem(value) == "idcs_format":  # a mistyped one is told after sending
             raise forms.ValidationError(
                 _("An IDCS has exactly 10 digits and does not start with 0."))
         return value
