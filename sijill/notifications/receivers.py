@@ -100,8 +100,13 @@ def on_household_scored(sender: Any, household_id: int, score_id: int, reason: s
             # One change notice at a time per household (two rescores finishing together
             # compare with the notice the other just queued), and never an outdated index.
             Household.objects.select_for_update().filter(pk=household_id).first()
-            if (Score.objects.filter(household_id=household_id, pk__gt=score_id).exists()
-                    or _last_notified_index(household.pk) == _index(score.value)):
+            if Score.objects.filter(household_id=household_id, pk__gt=score_id).exists():
+                return None
+            if _last_notified_index(household.pk) == _index(score.value):
+                # The notice the household holds still states its index: it stays notified.
+                from sijill.notifications.services import household_mark_notified
+
+                household_mark_notified(household_id=household_id)
                 return None
         review_until = timezone.localdate() + timedelta(
             days=settings.SIJILL.get("REVIEW_WINDOW_DAYS", 60))

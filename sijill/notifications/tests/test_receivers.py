@@ -56,10 +56,17 @@ def test_a_new_score_of_the_households_own_file_is_told_when_its_index_changed(
     household, first = scored_household()
     with django_capture_on_commit_callbacks(execute=True):
         _scored(household, first)
-    # The same index again (a late answer that changed nothing the index shows): no notice.
+    # The same index again (a late answer that changed nothing the index shows): no notice,
+    # and the household, scored again, is notified by the notice it holds.
+    from sijill.households.models import Household
+
+    # Scored again, as a new version after a death is (resubmitted, verified, scored).
+    Household.objects.filter(pk=household.pk).update(status="scored")
     with django_capture_on_commit_callbacks(execute=True):
         _scored(household, first, reason)
     assert Notification.objects.filter(kind="index_notice").count() == 1
+    household.refresh_from_db()
+    assert household.status == "notified"
     # A different index: told, with a new review window.
     changed = Score.objects.create(**{  # the next basis, as verification writes it
         f.attname: getattr(first, f.attname) for f in Score._meta.concrete_fields
