@@ -229,6 +229,9 @@ SIJILL: dict[str, Any] = {
     "REVIEW_WINDOW_DAYS": 60,
     # Complaints: answered by the end of this day after filing, else escalated.
     "COMPLAINT_RESPONSE_DAYS": 15,
+    # Idempotency-Key answers are kept this long for replays, then deleted (they may hold a
+    # whole household): a client retries within minutes, at worst within days.
+    "IDEMPOTENCY_DAYS": env.int("SIJILL_IDEMPOTENCY_DAYS", 7, minimum=1, maximum=90),
 }
 
 # DCI Social Registry API (sijill.dci): the registry's sender_id in message headers, and its

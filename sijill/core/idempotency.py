@@ -128,3 +128,21 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
     # module, so ninja sees the real schema types and not names it cannot resolve.
     wrapper.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
     return wrapper
+
+
+def records_purge(*, now: Any = None, batch: int = 10_000) -> int:
+    """Delete the kept answers older than IDEMPOTENCY_DAYS (SIJILL setting), in batches; a
+    retry with such a key is then a new request. Returns how many were deleted."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SIJILL["IDEMPOTENCY_DAYS"])
+    total = 0
+    while True:
+        ids = list(IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+                   .values_list("pk", flat=True)[:batch])
+        if not ids:
+            return total
+        total += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]

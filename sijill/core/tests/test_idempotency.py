@@ -34,3 +34,23 @@ def test_a_claim_rolled_back_with_its_failed_work_frees_the_key():
         raise RuntimeError("the work failed")
     assert not IdempotencyRecord.objects.filter(key="k-3").exists()
     assert _claim("agent:1", "k-3", "c" * 64)
+
+
+@pytest.mark.django_db
+def test_kept_answers_are_deleted_after_the_retention_and_the_job_is_scheduled(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sijill.core.idempotency import records_purge
+    from sijill.core.schedule import jobs
+
+    settings.SIJILL = {**settings.SIJILL, "IDEMPOTENCY_DAYS": 7}
+    for key in ("old", "recent"):
+        IdempotencyRecord.objects.create(actor_label="user:1", key=key, request_hash="h",
+                                         status_code=201, response_body={"reference": key})
+    IdempotencyRecord.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(days=8))
+    assert records_purge(batch=1) == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["recent"]
+    assert "core.idempotency_purge" in jobs()
