@@ -7,7 +7,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from sijill.households.signals import household_submitted
+from sijill.households.signals import household_submitted, households_submitted
 
 log = logging.getLogger(__name__)
 
@@ -25,3 +25,14 @@ def _on_household_submitted(sender: Any, household_id: int, version: int,
         verification_start_task.enqueue(household_id=household_id, version=version)
     except Exception:
         log.exception("queueing the verification of household pk=%s failed", household_id)
+
+
+@receiver(households_submitted, dispatch_uid="verification.verify_bulk_submission")
+def _on_households_submitted(sender: Any, household_ids: list[int], version: int,
+                             **kwargs: Any) -> None:
+    """A chunk of households written in bulk: started here, in the announcing task, and their
+    first passes queued VERIFICATION_BATCH_SIZE households per task (partners asked together),
+    not one task per household."""
+    from sijill.verification.services import verifications_start_many
+
+    verifications_start_many(household_ids=household_ids, version=version)

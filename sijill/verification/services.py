@@ -777,17 +777,34 @@ def _start_unstarted(*, limit: int | None = None,
     return started
 
 
-def verifications_start_pending(*, limit: int | None = None) -> int:
-    """Start the verification of households loaded in bulk (no signal was sent for them).
-    Their first passes are queued VERIFICATION_BATCH_SIZE households per batch task
-    (`verify_households_task`: their partners asked together)."""
+def _queue_first_passes(started: list[int]) -> None:
     from sijill.verification.tasks import verify_households_task
 
-    started = _start_unstarted(limit=limit)
     size = max(1, int(conf.get("VERIFICATION_BATCH_SIZE")))
     for i in range(0, len(started), size):
         chunk = started[i:i + size]
         transaction.on_commit(partial(verify_households_task.enqueue, verification_ids=chunk))
+
+
+def verifications_start_many(*, household_ids: Sequence[int], version: int) -> int:
+    """Start the verification of households announced together (a bulk import's chunk), each
+    at `version` (`verification_start`'s rules), and queue their first passes in batch tasks.
+    Returns the verifications started (or found already started)."""
+    started = []
+    for pk in household_ids:
+        verification = verification_start(household_id=pk, version=version, queue=False)
+        if verification is not None:
+            started.append(verification.pk)
+    _queue_first_passes(started)
+    return len(started)
+
+
+def verifications_start_pending(*, limit: int | None = None) -> int:
+    """Start the verification of households loaded in bulk (no signal was sent for them).
+    Their first passes are queued VERIFICATION_BATCH_SIZE households per batch task
+    (`verify_households_task`: their partners asked together)."""
+    started = _start_unstarted(limit=limit)
+    _queue_first_passes(started)
     return len(started)
 
 
@@ -796,5 +813,5 @@ __all__: Sequence[str] = (
     "discrepancy_decide",
     "partners", "subject_of", "verification_advance", "verification_begin",
     "verification_process", "verification_start", "verification_sweep", "verifications_process",
-    "verifications_start_pending",
+    "verifications_start_many", "verifications_start_pending",
 )

@@ -230,7 +230,6 @@ def test_an_import_queues_one_announcement_task_per_chunk_and_every_household_is
 
     from sijill.households import bulk, tasks
     from sijill.verification.models import Verification
-    from sijill.verification.tasks import verification_start_task
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     monkeypatch.setattr(bulk, "ANNOUNCE_CHUNK", 2)
@@ -242,19 +241,20 @@ def test_an_import_queues_one_announcement_task_per_chunk_and_every_household_is
         task_path__endswith="households_submitted_task").order_by("enqueued_at")]
     assert sorted(len(ids) for ids in queued) == [1, 2, 2]
     assert Verification.objects.count() == 0  # nothing announced until the tasks run
+    settings.SIJILL = {**settings.SIJILL, "VERIFICATION_BATCH_SIZE": 20}
     for ids in queued:
-        tasks.households_submitted_task.call(household_ids=ids, version=1)
-    starts = DBTaskResult.objects.filter(task_path__endswith="verification_start_task")
-    assert sorted(r.args_kwargs["kwargs"]["household_id"] for r in starts) == sorted(
-        pk for ids in queued for pk in ids)  # each announced household queues its start
-    for r in starts:
-        verification_start_task.call(**r.args_kwargs["kwargs"])
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.households_submitted_task.call(household_ids=ids, version=1)
+    # Each chunk's households are started together, their first passes queued in batch
+    # tasks (partners asked together), not one task per household.
     assert Verification.objects.count() == 5
+    assert not DBTaskResult.objects.filter(task_path__endswith="verification_start_task")
+    batches = [r.args_kwargs["kwargs"]["verification_ids"] for r in DBTaskResult.objects.filter(
+        task_path__endswith="verify_households_task").order_by("enqueued_at")]
+    assert sorted(len(b) for b in batches) == [1, 2, 2]
     every = [pk for ids in queued for pk in ids]
     assert tasks.households_submitted_task.call(household_ids=every, version=1) == 5
-    for r in starts.all():
-        verification_start_task.call(**r.args_kwargs["kwargs"])
-    assert Verification.objects.count() == 5  # announced and started twice: nothing new
+    assert Verification.objects.count() == 5  # announced twice: nothing new
 
 
 @pytest.mark.postgres
