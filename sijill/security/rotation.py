@@ -22,7 +22,16 @@ from typing import Any
 import polars as pl
 
 from sijill.core.immutable import rekeying
-from sijill.security.fields import CODES, KID, WIDTH, current_kid, decrypt_codes, encrypt_codes
+from sijill.security.fields import (
+    CODES,
+    KID,
+    WIDTH,
+    current_kid,
+    decrypt_code,
+    decrypt_codes,
+    encrypt_code,
+    encrypt_codes,
+)
 
 TABLE = "households_memberdeclaration"
 COLUMNS = ("disability", "health_coverage")
@@ -41,32 +50,46 @@ def _plain_or_decrypted(column: str, values: list[str]) -> pl.Series:
     return pl.Series(column, out, pl.Utf8)
 
 
-def reencrypt(connection: Any, *, batch: int = 20_000,
-              progress: Callable[[int], None] | None = None) -> int:
-    """Bring every row under the current key; returns how many rows were rewritten."""
+def _rewrite_in_batches(connection: Any, *, table: str, columns: tuple[str, ...], stale: str,
+                        params: list[Any], fresh: Callable[[list[tuple[Any, ...]]],
+                                                           list[list[str]]],
+                        batch: int, progress: Callable[[int], None] | None) -> int:
+    """The rows of `table` matching `stale` (SQL on `columns`, with `params`), rewritten with
+    `fresh(rows)` (one list of new values per column), in id-ordered batches of one marked
+    transaction each: resumable, and a finished run finds nothing. Returns the rows
+    rewritten."""
     from django.db import transaction
 
-    kids = [current_kid(c) for c in COLUMNS]
-    stale = " OR ".join(f"substr({c}, 1, {KID}) <> %s OR length({c}) <> {WIDTH}"
-                        for c in COLUMNS)
-    select = (f"SELECT id, {', '.join(COLUMNS)} FROM {TABLE}"  # noqa: S608 (constants)
+    select = (f"SELECT id, {', '.join(columns)} FROM {table}"  # noqa: S608 (constants)
               f" WHERE id > %s AND ({stale}) ORDER BY id LIMIT %s")
     after, total = 0, 0
     while True:
         with transaction.atomic(using=connection.alias):
             rekeying(connection)
             with connection.cursor() as cursor:
-                cursor.execute(select, [after, *kids, batch])
+                cursor.execute(select, [after, *params, batch])
                 rows = cursor.fetchall()
             if not rows:
                 return total
             ids = [r[0] for r in rows]
-            fresh = [encrypt_codes(c, _plain_or_decrypted(c, [r[i + 1] for r in rows])).to_list()
-                     for i, c in enumerate(COLUMNS)]
-            _update(connection, ids, fresh)
+            _update_table(connection, table, columns, ids, fresh(rows))
         after, total = ids[-1], total + len(ids)
         if progress:
             progress(total)
+
+
+def reencrypt(connection: Any, *, batch: int = 20_000,
+              progress: Callable[[int], None] | None = None) -> int:
+    """Bring every row under the current key; returns how many rows were rewritten."""
+    def fresh(rows: list[tuple[Any, ...]]) -> list[list[str]]:
+        return [encrypt_codes(c, _plain_or_decrypted(c, [r[i + 1] for r in rows])).to_list()
+                for i, c in enumerate(COLUMNS)]
+
+    return _rewrite_in_batches(
+        connection, table=TABLE, columns=COLUMNS,
+        stale=" OR ".join(f"substr({c}, 1, {KID}) <> %s OR length({c}) <> {WIDTH}"
+                          for c in COLUMNS),
+        params=[current_kid(c) for c in COLUMNS], fresh=fresh, batch=batch, progress=progress)
 
 
 def _update(connection: Any, ids: list[int], fresh: list[list[str]]) -> None:
@@ -123,38 +146,24 @@ def reseal_documents(connection: Any, *, table: str, columns: tuple[str, ...],
     resumable. Returns how many rows were rewritten."""
     import json
 
-    from django.db import transaction
-
     from sijill.security.documents import is_sealed_document, open_document, seal_document
 
     keys = {c: f"{table}.{c}" for c in columns}
-    kids = [current_kid(keys[c]) for c in columns]
-    stale = " OR ".join(f"substr({c}, 1, {KID}) <> %s" for c in columns)
-    select = (f"SELECT id, {', '.join(columns)} FROM {table}"  # noqa: S608 (constants)
-              f" WHERE id > %s AND ({stale}) ORDER BY id LIMIT %s")
-    after, total = 0, 0
-    while True:
-        with transaction.atomic(using=connection.alias):
-            rekeying(connection)
-            with connection.cursor() as cursor:
-                cursor.execute(select, [after, *kids, batch])
-                rows = cursor.fetchall()
-            if not rows:
-                return total
-            ids = [r[0] for r in rows]
-            fresh = []
-            for i, c in enumerate(columns):
-                out = []
-                for r in rows:
-                    stored = r[i + 1]
-                    value = (open_document(keys[c], stored) if is_sealed_document(stored)
-                             else json.loads(stored) if isinstance(stored, str) else stored)
-                    out.append(seal_document(keys[c], value))
-                fresh.append(out)
-            _update_table(connection, table, columns, ids, fresh)
-        after, total = ids[-1], total + len(ids)
-        if progress:
-            progress(total)
+
+    def value(column: str, stored: Any) -> Any:
+        if is_sealed_document(stored):
+            return open_document(keys[column], stored)
+        return json.loads(stored) if isinstance(stored, str) else stored
+
+    def fresh(rows: list[tuple[Any, ...]]) -> list[list[str]]:
+        return [[seal_document(keys[c], value(c, r[i + 1])) for r in rows]
+                for i, c in enumerate(columns)]
+
+    return _rewrite_in_batches(
+        connection, table=table, columns=columns,
+        stale=" OR ".join(f"substr({c}, 1, {KID}) <> %s" for c in columns),
+        params=[current_kid(keys[c]) for c in columns], fresh=fresh, batch=batch,
+        progress=progress)
 
 
 def _stale_code(field: str, value: Any) -> bool:
@@ -165,7 +174,7 @@ def _stale_code(field: str, value: Any) -> bool:
 def _fresh_code(field: str, value: Any) -> Any:
     """A sealed code of `field` under the current key (anything else unchanged)."""
     if field in CODES and isinstance(value, str) and len(value) == WIDTH:
-        return encrypt_codes(field, decrypt_codes(field, pl.Series([value]))).item()
+        return encrypt_code(field, decrypt_code(field, value))
     return value
 
 
@@ -226,11 +235,12 @@ def reseal_kept_codes(connection: Any, *, batch: int = 20_000) -> dict[str, int]
                             .values_list("pk", *columns)[:batch])
                 if not rows:
                     break
-                for row in rows:
-                    if is_stale(row):
-                        model.objects.using(connection.alias).filter(pk=row[0]).update(
-                            **fresh(row))
-                        total += 1
+                updates = [(row[0], fresh(row)) for row in rows if is_stale(row)]
+                if updates:
+                    model.objects.using(connection.alias).bulk_update(
+                        [model(pk=pk, **values) for pk, values in updates],
+                        list(updates[0][1]), batch_size=1000)
+                total += len(updates)
             after = rows[-1][0]
         done[model._meta.db_table] = total
     return done
