@@ -4,8 +4,6 @@ so a form or a partner's client shows the registry's own words)."""
 
 from __future__ import annotations
 
-import dataclasses
-import typing
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -16,7 +14,7 @@ from django.utils.translation import gettext
 from ninja import Field, Router, Schema
 
 from sijill.declaration import vocab
-from sijill.declaration.model import HouseholdData, MemberData
+from sijill.declaration.model import HouseholdData, MemberData, enum_fields
 
 router = Router(tags=["declaration"])
 
@@ -39,17 +37,6 @@ class VocabularyOut(Schema):
         description="Enumerated fields of each member's declaration.")
 
 
-def _enum_fields(record: type) -> dict[str, type[StrEnum]]:
-    hints = typing.get_type_hints(record)
-    out = {}
-    for f in dataclasses.fields(record):
-        kind = hints[f.name]
-        for candidate in (kind, *typing.get_args(kind)):
-            if isinstance(candidate, type) and issubclass(candidate, StrEnum):
-                out[f.name] = candidate
-    return out
-
-
 def _choices(kind: type[StrEnum]) -> list[dict[str, Any]]:
     out = []
     for member in kind:
@@ -65,8 +52,8 @@ def _choices(kind: type[StrEnum]) -> list[dict[str, Any]]:
 @cache
 def vocabulary() -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Built once per process: the enumerations and their translations do not change."""
-    return {"household": {n: _choices(k) for n, k in _enum_fields(HouseholdData).items()},
-            "members": {n: _choices(k) for n, k in _enum_fields(MemberData).items()}}
+    return {"household": {n: _choices(k) for n, k in enum_fields(HouseholdData).items()},
+            "members": {n: _choices(k) for n, k in enum_fields(MemberData).items()}}
 
 
 @router.get("/declaration/vocabulary", response=VocabularyOut, auth=None,

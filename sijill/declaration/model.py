@@ -8,6 +8,8 @@ they come from the population register and are joined in by whoever needs them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from sijill.declaration.vocab import (
@@ -129,3 +131,19 @@ _TYPES: dict[str, type] = {
         Schooling,
     )
 }
+
+
+@cache
+def enum_fields(record: type) -> dict[str, type[StrEnum]]:
+    """The enumerated fields of a declaration record (`HouseholdData`, `MemberData`): name →
+    its enumeration, read from the record's own type hints (once per record)."""
+    import typing
+
+    hints = typing.get_type_hints(record)
+    out = {}
+    for f in fields(record):
+        kind = hints[f.name]
+        for candidate in (kind, *typing.get_args(kind)):
+            if isinstance(candidate, type) and issubclass(candidate, StrEnum):
+                out[f.name] = candidate
+    return out

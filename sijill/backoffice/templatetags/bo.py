@@ -71,10 +71,9 @@ def local_name(obj: Any) -> str:
 
 
 def _enum_of(field: str) -> Any:
-    from sijill.declaration.api import _enum_fields
-    from sijill.declaration.model import HouseholdData, MemberData
+    from sijill.declaration.model import HouseholdData, MemberData, enum_fields
 
-    return (_enum_fields(MemberData).get(field) or _enum_fields(HouseholdData).get(field))
+    return enum_fields(MemberData).get(field) or enum_fields(HouseholdData).get(field)
 
 
 @register.filter
