@@ -46,7 +46,7 @@ def households_verifiable() -> QuerySet[Household]:
                                                      end_date__isnull=True))))
 
 
-def _household_for(actor: Actor, reference: str) -> Household:
+def household_readable(*, actor: Actor, reference: str) -> Household:
     """The household `actor` may read (404 otherwise, even when it exists elsewhere)."""
     from sijill.households import services
 
@@ -62,7 +62,7 @@ def household_declarations(*, actor: Actor, reference: str, purpose: str = "",
                            ) -> list[DeclarationVersion]:
     """Every declaration version of a household, newest first (what each one says:
     `household_declaration`); the read is audited."""
-    household = _household_for(actor, reference)
+    household = household_readable(actor=actor, reference=reference)
     audit_record(actor=actor, action="read_declarations", entity="household",
                  entity_id=reference, subject=household.declarant.idcs, purpose=purpose)
     return list(household.versions.select_related("declarant").order_by("-version"))
@@ -74,7 +74,7 @@ def household_declaration(*, actor: Actor, reference: str, version: int, purpose
     overwritten: a change is a new version); the read is audited."""
     from sijill.households import services
 
-    household = _household_for(actor, reference)
+    household = household_readable(actor=actor, reference=reference)
     found = (household.versions.select_related("declarant").filter(version=version).first())
     if found is None:
         raise services._not_found()

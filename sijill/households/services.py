@@ -57,7 +57,7 @@ from sijill.households.models import (
     RegistrationEvent,
     RolloutWindow,
 )
-from sijill.households.selectors import commune_get
+from sijill.households.selectors import commune_get, household_readable
 from sijill.households.signals import household_changed, household_submitted
 from sijill.population.models import Person
 from sijill.population.validation import Problems, age_on, check_idcs
@@ -878,11 +878,7 @@ def household_view(*, reference: str) -> HouseholdView | None:
 
 def household_events(*, actor: Actor, reference: str, purpose: str = "",
                      ) -> list[RegistrationEvent]:
-    actor.require(Perm.HOUSEHOLD_READ)
-    household = (Household.objects.select_related("commune__province", "declarant")
-                 .filter(reference=reference).first())
-    if household is None or not _visible(actor, household):
-        raise _not_found()
+    household = household_readable(actor=actor, reference=reference)
     audit_record(actor=actor, action="read_history", entity="household", entity_id=reference,
                  subject=household.declarant.idcs, purpose=purpose)
     return list(household.events.order_by("at", "id"))
@@ -891,11 +887,7 @@ def household_events(*, actor: Actor, reference: str, purpose: str = "",
 def household_membership_history(*, actor: Actor, reference: str, purpose: str = "",
                                  ) -> list[Membership]:
     """Every membership the household ever had, ended ones included."""
-    actor.require(Perm.HOUSEHOLD_READ)
-    household = (Household.objects.select_related("commune__province", "declarant")
-                 .filter(reference=reference).first())
-    if household is None or not _visible(actor, household):
-        raise _not_found()
+    household = household_readable(actor=actor, reference=reference)
     audit_record(actor=actor, action="read_members", entity="household", entity_id=reference,
                  subject=household.declarant.idcs, purpose=purpose)
     return list(household.memberships.select_related("person").order_by("start_date", "id"))
