@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from sijill.conftest import ApiClient
@@ -202,22 +200,9 @@ def test_simultaneous_updates_of_one_household_each_write_their_own_version(agen
     bodies = [{"household": household_data(cows=n), "members": [member_data(head, "head")]}
               for n in (1, 2, 3)]
     clients = [_client(agent_a) for _ in bodies]
-    barrier = threading.Barrier(len(bodies))
-    codes: list[int] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            codes.append(clients[i].post(f"households/{household.reference}/declarations",
-                                         bodies[i]).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(bodies))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    codes = at_once([
+        lambda c=c, b=b: c.post(f"households/{household.reference}/declarations", b).status_code
+        for c, b in zip(clients, bodies, strict=True)])
     assert codes == [200, 200, 200]
     versions = list(DeclarationVersion.objects.filter(household=household)
                     .order_by("version").values_list("version", "cows"))

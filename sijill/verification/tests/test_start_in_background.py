@@ -82,16 +82,23 @@ def _aged(years: int) -> date:
     return date(timezone.localdate().year - years, 1, 1)
 
 
-def test_the_sweeper_leaves_a_household_waiting_for_an_adult_declarant(
-        simulator, django_capture_on_commit_callbacks):
+def _waiting_for_an_adult_declarant(capture: Any) -> Any:
+    """A 17-year-old head and a 12-year-old sibling whose 25-year-old declarant sister died:
+    version 2 waits for an updated declaration naming an adult."""
     adult = settings.SIJILL["ADULT_AGE"]
     head, small = child_create(birth_date=_aged(adult - 1)), child_create(birth_date=_aged(12))
     sister = person_create(birth_date=_aged(25), sex="F")
     household = household_of([(head, "head"), (sister, "sibling"), (small, "sibling")],
                              declarant=sister)
-    with django_capture_on_commit_callbacks(execute=True):  # the death reaches the household
+    with capture(execute=True):  # the death reaches the household
         person_record_death(actor=SYSTEM, idcs=sister.idcs, death_date=timezone.localdate())
     household.refresh_from_db()
+    return household
+
+
+def test_the_sweeper_leaves_a_household_waiting_for_an_adult_declarant(
+        simulator, django_capture_on_commit_callbacks):
+    household = _waiting_for_an_adult_declarant(django_capture_on_commit_callbacks)
     assert household.status == "submitted" and household.current_version == 2
     assert services.verification_sweep(now=timezone.now() + timedelta(minutes=11),
                                        inline=True) == 0
@@ -130,14 +137,7 @@ def test_the_sweeper_leaves_households_never_sent_to_verification_to_the_operato
 
 def test_a_start_for_a_household_waiting_for_an_update_does_nothing_and_is_answered(
         simulator, django_capture_on_commit_callbacks):
-
-    adult = settings.SIJILL["ADULT_AGE"]
-    head, small = child_create(birth_date=_aged(adult - 1)), child_create(birth_date=_aged(12))
-    sister = person_create(birth_date=_aged(25), sex="F")
-    household = household_of([(head, "head"), (sister, "sibling"), (small, "sibling")],
-                              declarant=sister)
-    with django_capture_on_commit_callbacks(execute=True):
-        person_record_death(actor=SYSTEM, idcs=sister.idcs, death_date=timezone.localdate())
+    household = _waiting_for_an_adult_declarant(django_capture_on_commit_callbacks)
     assert services.verification_begin(household_id=household.pk, version=2) == "gone"
     household.refresh_from_db()
     assert household.verification_requested_at is None  # the update will ask again
